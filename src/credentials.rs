@@ -13,8 +13,8 @@ use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::provider_config::ProviderConfig;
 use aws_config::sts::AssumeRoleProvider;
+use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use aws_smithy_types::error::display::DisplayErrorContext;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -146,7 +146,7 @@ async fn from_providers(target: &Target) -> Result<SigningCredentials, String> {
     let credentials = provider
         .provide_credentials()
         .await
-        .map_err(|e| one_line(&format!("{}", DisplayErrorContext(&e))) + &login_hint(target))?;
+        .map_err(|e| describe(&e, target))?;
     Ok(SigningCredentials {
         access_key_id: credentials.access_key_id().to_owned(),
         secret_access_key: credentials.secret_access_key().to_owned(),
@@ -242,6 +242,29 @@ fn login_hint(target: &Target) -> String {
         }
         _ => String::new(),
     }
+}
+
+/// One line a person can act on: the error and its causes (Display only, no debug dumps).
+fn describe(error: &CredentialsError, target: &Target) -> String {
+    if let CredentialsError::CredentialsNotLoaded(_) = error {
+        if let Source::DefaultChain { .. } = target.source {
+            return "no AWS credentials found: set AWS_PROFILE (or pass --profile), run `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".to_owned();
+        }
+    }
+    let mut parts: Vec<String> = Vec::new();
+    let mut current: Option<&dyn std::error::Error> = Some(error);
+    while let Some(e) = current {
+        let text = one_line(&e.to_string());
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    format!(
+        "could not load AWS credentials: {}{}",
+        parts.join(": "),
+        login_hint(target)
+    )
 }
 
 fn one_line(text: &str) -> String {

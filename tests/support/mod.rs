@@ -1,0 +1,103 @@
+//! Shared by the integration tests: a private HOME per test, the real binary with a clean
+//! environment, and tools that must exist (a missing tool fails the test, never skips it).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_bedrock-env");
+
+/// Fake credentials, shaped like real ones.
+pub const ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+pub const SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+/// A temporary HOME with nothing from the developer's machine in it.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::Builder::new()
+                .prefix("bedrock-env-test.")
+                .tempdir()
+                .expect("temp dir"),
+        }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        self.home().join(".cache").join("bedrock-env")
+    }
+
+    /// Writes `~/.aws/config`.
+    pub fn aws_config(&self, text: &str) -> PathBuf {
+        let dir = self.home().join(".aws");
+        std::fs::create_dir_all(&dir).expect("mkdir .aws");
+        let path = dir.join("config");
+        std::fs::write(&path, text).expect("write config");
+        path
+    }
+
+    /// The binary with a clean environment: PATH, HOME and nothing AWS unless added.
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.home())
+            // Never reach a real metadata service from a test.
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .current_dir(self.home());
+        cmd
+    }
+
+    /// `cmd()` with static environment credentials and a region.
+    pub fn env_creds_cmd(&self) -> Command {
+        let mut cmd = self.cmd();
+        cmd.env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+            .env("AWS_REGION", "us-east-1");
+        cmd
+    }
+}
+
+/// Runs and returns the output, with stdout/stderr as text for assertions.
+pub fn run(cmd: &mut Command) -> (Output, String, String) {
+    let output = cmd.output().expect("run bedrock-env");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output, stdout, stderr)
+}
+
+/// The path of a tool the tests need. Missing tools fail loudly: CI installs them
+/// (scripts/install-test-deps.sh), and a test that silently skips proves nothing.
+pub fn require_tool(name: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!("{name} is not installed: run scripts/install-test-deps.sh (or scripts/test.sh)")
+        })
+}
+
+/// The moto server from the test venv (scripts/install-test-deps.sh makes it).
+pub fn moto_server() -> PathBuf {
+    let venv = std::env::var_os("BEDROCK_ENV_TEST_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME"))
+                .join(".cache/bedrock-env-test-venv")
+        });
+    let path = venv.join("bin").join("moto_server");
+    assert!(
+        path.is_file(),
+        "moto_server not found at {}: run scripts/install-test-deps.sh",
+        path.display()
+    );
+    path
+}
