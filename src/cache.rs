@@ -148,16 +148,20 @@ impl Cache {
         Ok(())
     }
 
-    /// Atomically replaces the record for `target`: write a private temp file, fsync, rename.
-    /// `rename` replaces a symlink itself rather than writing through it.
-    pub fn write(&self, target: &Target, record: &Record) -> io::Result<()> {
+    /// Atomically replaces the record for `target`: write a private temp file, fsync, rename,
+    /// fsync the directory. `rename` replaces a symlink itself rather than writing through it.
+    /// Only the holder of the mint lock writes, so any other temp file for this target was left
+    /// by a writer that died (`kill -9`, power loss) and is removed here.
+    pub fn write(&self, _lock: &MintLock, target: &Target, record: &Record) -> io::Result<()> {
         self.ensure_dir()?;
         let path = self.record_path(target);
-        let tmp = self.dir.join(format!(
-            ".{}.{}.tmp",
-            target.cache_file_name(),
-            std::process::id()
-        ));
+        let tmp_prefix = format!(".{}.", target.cache_file_name());
+        let tmp = self
+            .dir
+            .join(format!("{tmp_prefix}{}.tmp", std::process::id()));
+        // A stale file under our own name (a dead process with a recycled pid) would make
+        // `create_new` fail: it is not ours to keep.
+        let _ = remove_if_exists(&tmp);
         let result = (|| {
             let mut file = OpenOptions::new()
                 .write(true)
@@ -173,8 +177,34 @@ impl Cache {
         })();
         if result.is_err() {
             let _ = fs::remove_file(&tmp);
+            return result;
         }
-        result
+        // Make the rename itself durable; a failure here loses nothing that was promised.
+        if let Ok(dir) = File::open(&self.dir) {
+            let _ = dir.sync_all();
+        }
+        self.remove_stale_temps(&tmp_prefix);
+        Ok(())
+    }
+
+    /// Removes `<prefix><pid>.tmp` files: only called by the lock holder, after its own rename.
+    fn remove_stale_temps(&self, prefix: &str) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                continue;
+            };
+            let is_stale_temp = name
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.strip_suffix(".tmp"))
+                .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+            if is_stale_temp {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
     }
 
     /// Blocks until this process holds the mint lock for `target`.
@@ -196,15 +226,31 @@ impl Cache {
 
     fn open_lock(&self, target: &Target) -> io::Result<File> {
         self.ensure_dir()?;
-        // std opens files close-on-exec, so a credential_process child cannot inherit the lock.
-        OpenOptions::new()
+        // std opens files close-on-exec (O_CLOEXEC), so a credential_process child that
+        // outlives us cannot inherit the descriptor and with it the lock (tests/faults.rs).
+        let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(self.lock_path(target))
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(self.lock_path(target))?;
+        let meta = file.metadata()?;
+        if !meta.is_file() || meta.uid() != current_uid() {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} is not a lock file of ours",
+                    self.lock_path(target).display()
+                ),
+            ));
+        }
+        // The umask filters the mode given to open: make it exactly 0600 whatever the umask.
+        if meta.mode() & 0o777 != 0o600 {
+            file.set_permissions(fs::Permissions::from_mode(0o600))?;
+        }
+        Ok(file)
     }
 
     /// Every record file in the cache directory (not locks or temp files).
@@ -236,9 +282,8 @@ impl Cache {
         }
         match read_private_file(path) {
             Ok(Some(bytes)) => {
-                let record: Record =
-                    serde_json::from_slice(&bytes).map_err(|e| format!("unreadable ({e})"))?;
-                Record::parse_for(&bytes, &record.identity)
+                let identity = Record::claimed_identity(&bytes)?;
+                Record::parse_for(&bytes, &identity)
             }
             Ok(None) => Err("missing".to_owned()),
             Err(FileProblem::Untrusted(why)) => Err(why),

@@ -148,6 +148,25 @@ pub enum Command {
         #[arg(long, default_value = "expired", value_name = "TEXT")]
         expired: String,
     },
+    /// Check the setup and name the fix for each problem: hook, region, credentials, cache,
+    /// clock, the token in this shell; with --live, one real Bedrock call
+    #[command(
+        after_help = "Examples:\n  bedrock-env doctor\n  bedrock-env doctor --profile dev\n  bedrock-env doctor --live --model us.anthropic.claude-3-5-haiku-20241022-v1:0\n\nExit status: 0 when no check fails (warnings allowed), 1 otherwise."
+    )]
+    Doctor {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Also call Bedrock (Converse, "Say hi") with the token and compare clocks
+        #[arg(long)]
+        live: bool,
+        /// Model for --live (endpoint override: AWS_ENDPOINT_URL_BEDROCK_RUNTIME)
+        #[arg(
+            long,
+            value_name = "MODEL_ID",
+            default_value = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+        )]
+        model: String,
+    },
     /// Print shell completions
     Completions {
         #[arg(value_enum)]

@@ -1,7 +1,7 @@
 //! One function per command: resolve the target, obtain a token, render it for the caller.
 
 use std::ffi::OsString;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::process::ExitCode;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -35,6 +35,11 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Hook { shell } => print(shell::hook_script(shell)),
         Command::Direnv => print(shell::DIRENV_LIB),
         Command::Prompt { format, expired } => prompt(format, &expired),
+        Command::Doctor {
+            target,
+            live,
+            model,
+        } => crate::doctor::run(&target, live, &model),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "bedrock-env", &mut std::io::stdout());
@@ -154,7 +159,16 @@ fn exec(args: &MintArgs, command: Vec<OsString>) -> Result<ExitCode> {
 /// The hook's per-prompt step. Always exits 0 with valid shell code: a prompt must not break.
 fn hook_env(shell: HookShell) -> ExitCode {
     let mut script = Script::for_hook(shell);
-    let outcome = resolve(&TargetArgs::default())
+    // The hooks run `hook-env` with no flags: the target comes from the environment alone,
+    // `BEDROCK_ENV_*` included (as clap would read them for the other commands).
+    let from_env = |name: &str| getenv(name).filter(|v| !v.is_empty());
+    let args = TargetArgs {
+        profile: from_env("BEDROCK_ENV_PROFILE"),
+        region: from_env("BEDROCK_ENV_REGION"),
+        duration: from_env("BEDROCK_ENV_DURATION"),
+        threshold: from_env("BEDROCK_ENV_THRESHOLD"),
+    };
+    let outcome = resolve(&args)
         .map_err(Failure::from)
         .and_then(|(cache, target)| {
             let obtained = refresh::obtain(&cache, &target, &getenv, false, WhenRefreshDue::Defer)?;
@@ -256,9 +270,11 @@ fn prompt(format: PromptFormat, expired: &str) -> Result<ExitCode> {
     let Some(expires) = parse_rfc3339(&expiration) else {
         return Ok(ExitCode::SUCCESS);
     };
-    let left = expires
-        .duration_since(std::time::SystemTime::now())
-        .unwrap_or(Duration::ZERO);
+    // Whole seconds on both sides, as the hooks' `bedrock_env_prompt` computes it.
+    let expires = expires
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let left = Duration::from_secs(expires.saturating_sub(now_secs()));
     if left.is_zero() {
         return print(&format!("{expired}\n"));
     }
@@ -367,7 +383,7 @@ fn status_text(record: &Record, now: u64) -> String {
 fn inspect(json: bool) -> Result<ExitCode> {
     let mut input = String::new();
     let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
+    if stdin_is_piped() {
         // Bounded: a token is a few KiB; refuse to slurp a huge stream.
         stdin
             .lock()
@@ -418,6 +434,17 @@ fn inspect(json: bool) -> Result<ExitCode> {
             "absent (long-term keys)"
         },
     ))
+}
+
+/// A pipe or a file on stdin carries a token; a terminal or /dev/null does not, and reading
+/// them would wait for typing or get nothing.
+fn stdin_is_piped() -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(meta) = std::fs::metadata("/dev/stdin") else {
+        return false;
+    };
+    let kind = meta.file_type();
+    kind.is_fifo() || kind.is_file()
 }
 
 fn clear(args: &TargetArgs, all: bool) -> Result<ExitCode> {

@@ -13,15 +13,23 @@ use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::provider_config::ProviderConfig;
 use aws_config::sts::AssumeRoleProvider;
+use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::profile;
 use crate::target::{Source, Target};
 
-/// How long a credential lookup may take in all, whatever the source.
+/// How long a credential lookup may take in all, whatever the source (a credential_process
+/// included, which no HTTP timeout covers).
 const LOAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// STS, the SSO portal and the container endpoint answer in well under a second; one that
+/// accepts and never answers must not hold a prompt for the whole LOAD_TIMEOUT.
+const HTTP_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+const HTTP_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+const HTTP_OPERATION_TIMEOUT: Duration = Duration::from_secs(6);
 /// IMDS is the last resort of the default chain and, off EC2, never answers: keep it short.
 const IMDS_CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 const IMDS_READ_TIMEOUT: Duration = Duration::from_millis(1000);
@@ -56,19 +64,31 @@ pub fn load(
     getenv: &dyn Fn(&str) -> Option<String>,
 ) -> Result<SigningCredentials, String> {
     if let Source::Environment { .. } = target.source {
-        return from_environment(getenv);
+        let credentials = from_environment(getenv)?;
+        if let Some(expiry) = credentials.expiry.filter(|e| *e <= SystemTime::now()) {
+            let hints: Vec<&str> = ENV_EXPIRY_HINTS
+                .into_iter()
+                .filter(|name| getenv(name).and_then(|v| parse_rfc3339(&v)) == Some(expiry))
+                .collect();
+            return Err(format!(
+                "the AWS credentials in the environment have expired ({} is in the past): export fresh ones, or unset AWS_ACCESS_KEY_ID to use a profile",
+                hints.join(", ")
+            ));
+        }
+        return Ok(credentials);
     }
+    check_profile_exists(target, getenv)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("could not start the async runtime: {e}"))?;
     runtime.block_on(async {
-        match tokio::time::timeout(LOAD_TIMEOUT, from_providers(target)).await {
+        match tokio::time::timeout(LOAD_TIMEOUT, from_providers(target, getenv)).await {
             Ok(result) => result,
             Err(_) => Err(format!(
                 "timed out after {}s loading AWS credentials{}",
                 LOAD_TIMEOUT.as_secs(),
-                login_hint(target)
+                login_hint(target, getenv)
             )),
         }
     })
@@ -105,9 +125,36 @@ pub fn parse_rfc3339(value: &str) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
 }
 
-async fn from_providers(target: &Target) -> Result<SigningCredentials, String> {
+/// A profile that is named but defined nowhere is the user's mistake to fix, not something for
+/// the rest of the chain to paper over (the AWS CLI refuses too).
+fn check_profile_exists(
+    target: &Target,
+    getenv: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), String> {
+    let (profile, from) = match &target.source {
+        Source::ExplicitProfile(p) => (p, ""),
+        Source::DefaultChain { profile } if profile != "default" => {
+            (profile, " (from AWS_PROFILE)")
+        }
+        _ => return Ok(()),
+    };
+    if target.profile_section.is_some() || profile::is_defined(getenv, profile) {
+        return Ok(());
+    }
+    Err(format!(
+        "profile {profile}{from} is not in {}: create it with `aws configure --profile {profile}` (or `aws configure sso`), or name another profile",
+        profile::files_for_humans(getenv)
+    ))
+}
+
+async fn from_providers(
+    target: &Target,
+    getenv: &dyn Fn(&str) -> Option<String>,
+) -> Result<SigningCredentials, String> {
     let region = Region::new(target.region.clone());
-    let provider_config = ProviderConfig::default().with_region(Some(region.clone()));
+    let provider_config = ProviderConfig::default()
+        .with_region(Some(region.clone()))
+        .with_timeout_config(http_timeouts());
     let provider: SharedCredentialsProvider = match &target.source {
         Source::Environment { .. } => {
             SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new())
@@ -146,13 +193,21 @@ async fn from_providers(target: &Target) -> Result<SigningCredentials, String> {
     let credentials = provider
         .provide_credentials()
         .await
-        .map_err(|e| describe(&e, target))?;
+        .map_err(|e| describe(&e, target, getenv))?;
     Ok(SigningCredentials {
         access_key_id: credentials.access_key_id().to_owned(),
         secret_access_key: credentials.secret_access_key().to_owned(),
         session_token: credentials.session_token().map(str::to_owned),
         expiry: credentials.expiry(),
     })
+}
+
+fn http_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(HTTP_CONNECT_TIMEOUT)
+        .operation_attempt_timeout(HTTP_ATTEMPT_TIMEOUT)
+        .operation_timeout(HTTP_OPERATION_TIMEOUT)
+        .build()
 }
 
 /// A role profile's settings, when it asks for a session length (`duration_seconds`).
@@ -193,6 +248,7 @@ async fn assume_role(
     let sdk_config = aws_config::defaults(BehaviorVersion::latest())
         .region(region.clone())
         .profile_name(profile)
+        .timeout_config(http_timeouts())
         .load()
         .await;
     let mut builder = AssumeRoleProvider::builder(role.role_arn)
@@ -210,7 +266,9 @@ async fn assume_role(
     }
     let provider = match role.source_profile {
         Some(source) if source != profile => {
-            let config = ProviderConfig::default().with_region(Some(region));
+            let config = ProviderConfig::default()
+                .with_region(Some(region))
+                .with_timeout_config(http_timeouts());
             builder
                 .build_from_provider(
                     ProfileFileCredentialsProvider::builder()
@@ -234,37 +292,97 @@ async fn assume_role(
     Ok(SharedCredentialsProvider::new(provider))
 }
 
-/// For SSO profiles every failure ends the same way for the user: log in again.
-fn login_hint(target: &Target) -> String {
-    match (target.profile_name(), &target.profile_section) {
-        (Some(profile), Some(section)) if section.uses_sso() => {
-            format!(" (run `aws sso login --profile {profile}`)")
+/// For SSO every failure ends the same way for the user: log in again. The SSO profile may be
+/// the target's own or, for a role profile, its `source_profile`.
+fn login_hint(target: &Target, getenv: &dyn Fn(&str) -> Option<String>) -> String {
+    let (Some(profile), Some(section)) = (target.profile_name(), &target.profile_section) else {
+        return String::new();
+    };
+    if section.uses_sso() {
+        return format!(" (run `aws sso login --profile {profile}`)");
+    }
+    match section.get("source_profile") {
+        Some(source) if profile::load(getenv, source).is_some_and(|s| s.uses_sso()) => {
+            format!(" (run `aws sso login --profile {source}`)")
         }
         _ => String::new(),
     }
 }
 
-/// One line a person can act on: the error and its causes (Display only, no debug dumps).
-fn describe(error: &CredentialsError, target: &Target) -> String {
+/// What the SDK's error wrappers say without saying anything: left out of messages.
+const FILLER: [&str; 9] = [
+    "the credential provider was not enabled",
+    "an error occurred while loading an access token",
+    "the credentials provider was not properly configured",
+    "an error occurred while loading credentials",
+    "unexpected credentials error",
+    "service error",
+    "unhandled error",
+    "dispatch failure",
+    "io error",
+];
+
+/// One line a person can act on: what was being done, the error and its causes (Display
+/// only, no debug dumps), and for SSO the login command.
+fn describe(
+    error: &CredentialsError,
+    target: &Target,
+    getenv: &dyn Fn(&str) -> Option<String>,
+) -> String {
     if let CredentialsError::CredentialsNotLoaded(_) = error {
-        if let Source::DefaultChain { .. } = target.source {
-            return "no AWS credentials found: set AWS_PROFILE (or pass --profile), run `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".to_owned();
+        match &target.source {
+            Source::DefaultChain { profile } if profile == "default" => {
+                return "no AWS credentials found: pass --profile (or set AWS_PROFILE), run `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".to_owned();
+            }
+            Source::ExplicitProfile(profile) | Source::DefaultChain { profile } => {
+                return format!(
+                    "profile {profile} has no credentials in {}: add aws_access_key_id and aws_secret_access_key, sso_session, credential_process or role_arn to it (`aws configure --profile {profile}`)",
+                    profile::files_for_humans(getenv)
+                );
+            }
+            Source::Environment { .. } => {}
         }
     }
     let mut parts: Vec<String> = Vec::new();
+    let mut unreachable = false;
     let mut current: Option<&dyn std::error::Error> = Some(error);
     while let Some(e) = current {
         let text = one_line(&e.to_string());
-        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+        unreachable |= text == "dispatch failure" || text == "request has timed out";
+        let filler = FILLER.contains(&text.as_str());
+        if !text.is_empty() && !filler && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
         current = e.source();
     }
-    format!(
-        "could not load AWS credentials: {}{}",
-        parts.join(": "),
-        login_hint(target)
-    )
+    if parts.is_empty() {
+        parts.push(one_line(&error.to_string()));
+    }
+    let section = target.profile_section.as_ref();
+    let what = match (
+        target.profile_name(),
+        section.and_then(|s| s.get("role_arn")),
+    ) {
+        (Some(profile), Some(role)) => {
+            let verb = if unreachable {
+                "could not reach STS to assume"
+            } else {
+                "could not assume"
+            };
+            format!("{verb} role {role} for profile {profile}")
+        }
+        (Some(profile), None) if section.is_some_and(|s| s.uses_sso()) => {
+            let verb = if unreachable {
+                "could not reach the SSO portal for"
+            } else {
+                "could not get SSO credentials for"
+            };
+            format!("{verb} profile {profile}")
+        }
+        (Some(profile), None) => format!("could not load AWS credentials for profile {profile}"),
+        (None, _) => "could not load AWS credentials".to_owned(),
+    };
+    format!("{what}: {}{}", parts.join(": "), login_hint(target, getenv))
 }
 
 fn one_line(text: &str) -> String {

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod credentials;
+pub mod doctor;
 pub mod duration;
 pub mod policy;
 pub mod profile;

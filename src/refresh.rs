@@ -65,7 +65,8 @@ pub fn obtain(
     when_due: WhenRefreshDue,
 ) -> Result<Obtained, Failure> {
     let threshold = target.threshold.as_secs();
-    let record = read_record(cache, target);
+    let mut run = Run::default();
+    let record = read_record(cache, target, &mut run);
     let decision = policy::decide(record.as_ref(), now_secs(), threshold, force);
     match (decision, record) {
         (Decision::Fresh | Decision::Wait { .. }, Some(record)) => {
@@ -87,7 +88,25 @@ pub fn obtain(
         }
         _ => {}
     }
-    mint_locked(cache, target, getenv, force)
+    mint_locked(cache, target, getenv, force, &mut run)
+}
+
+/// What one run has already learnt about the cache. A broken cache is reported once per run,
+/// not once per step (read, lock, write), and a record that was distrusted is never re-read
+/// and trusted inside the lock.
+#[derive(Default)]
+struct Run {
+    cache_warned: bool,
+    distrusted: bool,
+}
+
+impl Run {
+    fn cache_warning(&mut self, message: &str) {
+        if !self.cache_warned {
+            self.cache_warned = true;
+            warn(message);
+        }
+    }
 }
 
 fn backing_off(record: &Record, retry_at: u64) -> Failure {
@@ -105,18 +124,19 @@ fn backing_off(record: &Record, retry_at: u64) -> Failure {
 }
 
 /// Reads the record, turning damage and distrust into a warning and a fresh mint.
-fn read_record(cache: &Cache, target: &Target) -> Option<Record> {
+fn read_record(cache: &Cache, target: &Target, run: &mut Run) -> Option<Record> {
     match cache.read(target) {
         Lookup::Found(record) => Some(record),
         Lookup::Missing => None,
         Lookup::Damaged(why) => {
-            warn(&format!(
+            run.cache_warning(&format!(
                 "ignoring a damaged cache record ({why}); minting a new token"
             ));
             None
         }
         Lookup::Untrusted(why) => {
-            warn(&format!(
+            run.distrusted = true;
+            run.cache_warning(&format!(
                 "not trusting the cache ({why}); minting a new token"
             ));
             None
@@ -125,31 +145,31 @@ fn read_record(cache: &Cache, target: &Target) -> Option<Record> {
 }
 
 /// Mints under the lock. When the cache cannot be used at all, mints without it.
-pub fn mint_locked(
+fn mint_locked(
     cache: &Cache,
     target: &Target,
     getenv: GetEnv<'_>,
     force: bool,
+    run: &mut Run,
 ) -> Result<Obtained, Failure> {
     let lock = match cache.lock(target) {
         Ok(lock) => Some(lock),
         Err(e) => {
-            warn(&format!(
+            run.cache_warning(&format!(
                 "the cache at {} is unusable ({e}); the token will not be shared",
                 cache.dir().display()
             ));
             None
         }
     };
-    let cache_usable = lock.is_some();
     // Someone may have minted while we waited for the lock: look again before calling AWS.
-    let existing = if cache_usable {
-        match cache.read(target) {
+    // What was distrusted outside the lock stays distrusted: only a record we write is used.
+    let existing = match (&lock, run.distrusted) {
+        (Some(_), false) => match cache.read(target) {
             Lookup::Found(record) => Some(record),
             _ => None,
-        }
-    } else {
-        None
+        },
+        _ => None,
     };
     let now = now_secs();
     let threshold = target.threshold.as_secs();
@@ -194,9 +214,12 @@ pub fn mint_locked(
             record.minted = Some(minted);
             record.failures = 0;
             record.last_error = None;
-            if cache_usable {
-                if let Err(e) = cache.write(target, &record) {
-                    warn(&format!("could not save the token in the cache: {e}"));
+            if let Some(lock) = &lock {
+                if let Err(e) = cache.write(lock, target, &record) {
+                    run.cache_warning(&format!(
+                        "could not save the token in the cache at {}: {e}",
+                        cache.dir().display()
+                    ));
                 }
             }
             let decision = policy::decide(Some(&record), now, threshold, false);
@@ -209,14 +232,18 @@ pub fn mint_locked(
         Err(message) => {
             record.failures = record.failures.saturating_add(1);
             record.last_error = Some(message.clone());
-            if cache_usable {
-                // Keeps the previous token: a failing mint never clobbers a good one.
-                let _ = cache.write(target, &record);
+            if let Some(lock) = &lock {
+                // Keeps the previous token (a failing mint never clobbers a good one) and
+                // records the failure, so the next run backs off instead of calling AWS again.
+                let _ = cache.write(lock, target, &record);
             }
-            let retry_at = now + policy::backoff(record.failures);
+            let retry_at = now.saturating_add(policy::backoff(record.failures));
             let decision = policy::decide(Some(&record), now, threshold, false);
             if decision.token_usable() {
-                let left = record.minted.as_ref().map_or(0, |m| m.expires_at - now);
+                let left = record
+                    .minted
+                    .as_ref()
+                    .map_or(0, |m| m.expires_at.saturating_sub(now));
                 warn(&format!(
                     "could not refresh the token: {message}; keeping the current one ({} left)",
                     compact(Duration::from_secs(left))

@@ -59,14 +59,19 @@ impl Target {
         getenv: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Target, TargetError> {
         let nonempty = |name: &str| getenv(name).filter(|v| !v.is_empty());
+        // As in the AWS CLI: an explicit profile beats environment keys, which beat AWS_PROFILE
+        // (AWS_PROFILE still supplies the region when environment keys sign).
+        let env_profile = || {
+            nonempty("AWS_PROFILE")
+                .or_else(|| nonempty("AWS_DEFAULT_PROFILE"))
+                .unwrap_or_else(|| "default".to_owned())
+        };
         let source = match request.profile.clone().filter(|p| !p.is_empty()) {
             Some(profile) => Source::ExplicitProfile(profile),
             None => match nonempty("AWS_ACCESS_KEY_ID") {
                 Some(access_key_id) => Source::Environment { access_key_id },
                 None => Source::DefaultChain {
-                    profile: nonempty("AWS_PROFILE")
-                        .or_else(|| nonempty("AWS_DEFAULT_PROFILE"))
-                        .unwrap_or_else(|| "default".to_owned()),
+                    profile: env_profile(),
                 },
             },
         };
@@ -94,23 +99,14 @@ impl Target {
         // role and SSO settings (which only a mint needs, and a mint reads them again).
         let profile_section = match (&source, &explicit_region) {
             (Source::Environment { .. }, Some(_)) => None,
-            (Source::Environment { .. }, None) => profile::load(getenv, "default"),
+            (Source::Environment { .. }, None) => profile::load(getenv, &env_profile()),
             (Source::ExplicitProfile(p) | Source::DefaultChain { profile: p }, _) => {
                 profile::load(getenv, p)
             }
         };
         let region = explicit_region
             .or_else(|| profile_section.as_ref()?.get("region").map(str::to_owned))
-            .ok_or_else(|| {
-                TargetError(format!(
-                    "no AWS region: pass --region, set AWS_REGION, or add `region = ...` to {}",
-                    match &source {
-                        Source::ExplicitProfile(p) | Source::DefaultChain { profile: p } =>
-                            format!("profile {p} in the AWS config file"),
-                        Source::Environment { .. } => "the AWS config file".to_owned(),
-                    }
-                ))
-            })?;
+            .ok_or_else(|| no_region(&source, profile_section.is_some(), getenv))?;
         if !is_valid_region(&region) {
             return Err(TargetError(format!("invalid AWS region {region:?}")));
         }
@@ -174,6 +170,38 @@ impl Target {
             &digest[..12]
         )
     }
+}
+
+/// The missing-region message, naming the profile to fix; a profile that does not exist at
+/// all is the real problem, so that is said instead.
+fn no_region(
+    source: &Source,
+    has_config_section: bool,
+    getenv: &dyn Fn(&str) -> Option<String>,
+) -> TargetError {
+    let named = match source {
+        Source::ExplicitProfile(p) => Some((p, "")),
+        Source::DefaultChain { profile } if profile != "default" => {
+            Some((profile, " (from AWS_PROFILE)"))
+        }
+        _ => None,
+    };
+    if let Some((profile, from)) = named {
+        if !has_config_section && !profile::is_defined(getenv, profile) {
+            return TargetError(format!(
+                "profile {profile}{from} is not in {}: create it with `aws configure --profile {profile}` (or `aws configure sso`), or name another profile",
+                profile::files_for_humans(getenv)
+            ));
+        }
+    }
+    TargetError(format!(
+        "no AWS region: pass --region, set AWS_REGION, or add `region = ...` to {}",
+        match source {
+            Source::ExplicitProfile(p) | Source::DefaultChain { profile: p } =>
+                format!("profile {p} in the AWS config file"),
+            Source::Environment { .. } => "the AWS config file".to_owned(),
+        }
+    ))
 }
 
 fn is_valid_region(region: &str) -> bool {
@@ -248,6 +276,22 @@ mod tests {
         let getenv = env(&[("HOME", "/nonexistent")]);
         let err = Target::resolve(&Request::default(), &getenv).expect_err("no region");
         assert!(err.0.contains("no AWS region"), "{err}");
+    }
+
+    #[test]
+    fn a_profile_defined_nowhere_is_named_instead_of_the_region() {
+        let getenv = env(&[("HOME", "/nonexistent"), ("AWS_PROFILE", "ghost")]);
+        let err = Target::resolve(&Request::default(), &getenv).expect_err("no profile");
+        assert!(
+            err.0.contains("profile ghost (from AWS_PROFILE) is not in"),
+            "{err}"
+        );
+        let request = Request {
+            profile: Some("ghost".into()),
+            ..Default::default()
+        };
+        let err = Target::resolve(&request, &getenv).expect_err("no profile");
+        assert!(err.0.contains("aws configure --profile ghost"), "{err}");
     }
 
     #[test]
