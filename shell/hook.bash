@@ -5,11 +5,6 @@
 # variables alone and starts no process. Otherwise it evals `bedrock-env hook-env bash`, which
 # reads the shared cache and mints only when needed.
 
-# The target, as the variables that choose it: when any of them changes, ask again.
-__bedrock_env_target() {
-    __bedrock_env_fingerprint="${AWS_PROFILE-}|${AWS_DEFAULT_PROFILE-}|${AWS_REGION-}|${AWS_DEFAULT_REGION-}|${AWS_ACCESS_KEY_ID-}|${AWS_CONFIG_FILE-}|${BEDROCK_ENV_PROFILE-}|${BEDROCK_ENV_REGION-}|${BEDROCK_ENV_DURATION-}|${BEDROCK_ENV_THRESHOLD-}|${BEDROCK_ENV_CACHE_DIR-}"
-}
-
 # Unix seconds without a process: EPOCHSECONDS (bash 5), printf %(%s)T (bash 4.2); else empty.
 __bedrock_env_now() {
     __bedrock_env_time=${EPOCHSECONDS-}
@@ -19,9 +14,10 @@ __bedrock_env_now() {
 }
 
 __bedrock_env_hook() {
-    \builtin local __bedrock_env_status=$? __bedrock_env_fingerprint __bedrock_env_time
-    __bedrock_env_target
-    __bedrock_env_now
+    \builtin local __bedrock_env_status=$? __bedrock_env_time=${EPOCHSECONDS-}
+    # The target, as the variables that choose it: when any of them changes, ask again.
+    \builtin local __bedrock_env_fingerprint="${AWS_PROFILE-}|${AWS_DEFAULT_PROFILE-}|${AWS_REGION-}|${AWS_DEFAULT_REGION-}|${AWS_ACCESS_KEY_ID-}|${AWS_CONFIG_FILE-}|${BEDROCK_ENV_PROFILE-}|${BEDROCK_ENV_REGION-}|${BEDROCK_ENV_DURATION-}|${BEDROCK_ENV_THRESHOLD-}|${BEDROCK_ENV_CACHE_DIR-}"
+    [[ -n ${__bedrock_env_time} ]] || __bedrock_env_now
     # The fast path: same target, before the time hook-env asked to be called again.
     if [[ -n ${__bedrock_env_time} && ${__bedrock_env_fingerprint} == "${__BEDROCK_ENV_TARGET-}" ]] &&
         [[ -n ${AWS_BEARER_TOKEN_BEDROCK-}${__BEDROCK_ENV_ERROR-} ]] &&
@@ -29,7 +25,8 @@ __bedrock_env_hook() {
         ((__bedrock_env_time < __BEDROCK_ENV_CHECK_AT)); then
         \builtin return "${__bedrock_env_status}"
     fi
-    if ! \builtin hash bedrock-env 2>/dev/null; then
+    # `hash` searches PATH again (a stale entry is replaced); `type -P` if hashing is off.
+    if ! \builtin hash bedrock-env 2>/dev/null && ! \builtin type -P bedrock-env >/dev/null 2>&1; then
         # Not on PATH (uninstalled, or a PATH without it): stay quiet, but drop a dead token.
         if [[ -n ${__bedrock_env_time} && -n ${__BEDROCK_ENV_EXPIRES-} && ${__BEDROCK_ENV_EXPIRES} != *[!0-9]* ]] &&
             ((__bedrock_env_time + 10 >= __BEDROCK_ENV_EXPIRES)); then
@@ -79,7 +76,7 @@ bedrock_env_prompt() {
     __bedrock_env_now
     if [[ -z ${__bedrock_env_time} || -z ${__BEDROCK_ENV_EXPIRES-} || ${__BEDROCK_ENV_EXPIRES} == *[!0-9]* ]]; then
         # No hook state (a token exported by other means): ask the binary.
-        \builtin hash bedrock-env 2>/dev/null || \builtin return 0
+        \builtin hash bedrock-env 2>/dev/null || \builtin type -P bedrock-env >/dev/null 2>&1 || \builtin return 0
         \command bedrock-env prompt --format "${__bedrock_env_format}" --expired "${__bedrock_env_expired}"
         \builtin return
     fi

@@ -310,10 +310,10 @@ impl Cache {
             let path = entry.path();
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.ends_with(".json") || name.ends_with(".lock") || name.ends_with(".tmp") {
-                if remove_if_exists(&path)? && name.ends_with(".json") && !name.starts_with('.') {
-                    records += 1;
-                }
+            let ours = name.ends_with(".json") || name.ends_with(".lock") || name.ends_with(".tmp");
+            if ours && remove_if_exists(&path)? && name.ends_with(".json") && !name.starts_with('.')
+            {
+                records += 1;
             }
         }
         Ok(records)

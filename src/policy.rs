@@ -230,6 +230,19 @@ mod tests {
     }
 
     #[test]
+    fn a_clock_that_jumped_back_does_not_prolong_a_backoff() {
+        // The last attempt is "in the future": waiting for it would block minting for as
+        // long as the clock was set back. Treat it as long past instead.
+        let mut r = Record::new("id".into(), None, "us-east-1".into());
+        r.failures = 5;
+        r.last_attempt_at = T0 + 86_400;
+        assert_eq!(decide(Some(&r), T0, THRESHOLD, false), Decision::Mint);
+        let mut r = record(T0 - 3000, T0 + 600);
+        r.last_attempt_at = T0 + 86_400;
+        assert_eq!(decide(Some(&r), T0, THRESHOLD, false), Decision::Refresh);
+    }
+
+    #[test]
     fn next_check_is_refresh_time_for_fresh_tokens() {
         let r = record(T0, T0 + 3600);
         assert_eq!(

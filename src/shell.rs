@@ -68,7 +68,7 @@ impl Script {
 
     fn line(&mut self, line: &str) -> &mut Self {
         self.out.push_str(line);
-        self.out.push_str(if self.fish { ";\n" } else { ";\n" });
+        self.out.push_str(";\n");
         self
     }
 

@@ -40,8 +40,14 @@ impl Direnv {
         let env = [
             ("HOME", home.display().to_string()),
             ("PATH", format!("{}:{system_path}", bin.display())),
-            ("XDG_CONFIG_HOME", home.join(".config").display().to_string()),
-            ("XDG_DATA_HOME", home.join(".local/share").display().to_string()),
+            (
+                "XDG_CONFIG_HOME",
+                home.join(".config").display().to_string(),
+            ),
+            (
+                "XDG_DATA_HOME",
+                home.join(".local/share").display().to_string(),
+            ),
             ("XDG_CACHE_HOME", home.join(".cache").display().to_string()),
             ("AWS_EC2_METADATA_DISABLED", "true".into()),
             ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID.into()),
@@ -126,7 +132,9 @@ fn use_bedrock_exports_a_token_for_its_region_and_reloads_on_a_remint() {
         Some(&Some("2h".to_owned()))
     );
     assert!(
-        direnv.env.contains_key("AWS_BEARER_TOKEN_BEDROCK_EXPIRATION"),
+        direnv
+            .env
+            .contains_key("AWS_BEARER_TOKEN_BEDROCK_EXPIRATION"),
         "{changes:?}"
     );
     assert!(!stderr.contains(&first), "the token was logged");
@@ -176,7 +184,10 @@ fn a_failed_mint_is_logged_and_the_rest_of_the_envrc_loads() {
 
 #[test]
 fn an_unknown_option_is_one_clear_error() {
-    let mut direnv = Direnv::new("use bedrock --regoin eu-west-1\nexport OTHER=loaded\n", true);
+    let mut direnv = Direnv::new(
+        "use bedrock --regoin eu-west-1\nexport OTHER=loaded\n",
+        true,
+    );
     let (changes, stderr) = direnv.export();
     assert!(direnv.token().is_none(), "{changes:?}");
     assert_eq!(
@@ -188,7 +199,10 @@ fn an_unknown_option_is_one_clear_error() {
 
 #[test]
 fn without_the_binary_use_bedrock_is_quiet() {
-    let mut direnv = Direnv::new("use bedrock --region eu-west-1\nexport OTHER=loaded\n", false);
+    let mut direnv = Direnv::new(
+        "use bedrock --region eu-west-1\nexport OTHER=loaded\n",
+        false,
+    );
     let (changes, stderr) = direnv.export();
     assert_eq!(changes.get("OTHER"), Some(&Some("loaded".to_owned())));
     assert!(direnv.token().is_none());

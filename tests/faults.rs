@@ -271,7 +271,7 @@ fn private_modes_whatever_the_umask() {
         assert_eq!(mode(&file), 0o600, "{}", file.display());
     }
     // Still quiet and private the second time (reads the record it wrote).
-    let (_, _, stderr) = run(&mut cmd.arg("token"));
+    let (_, _, stderr) = run(cmd.arg("token"));
     assert!(stderr.is_empty(), "{stderr}");
 }
 

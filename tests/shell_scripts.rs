@@ -82,7 +82,10 @@ fn bash_hook_passes_shellcheck_and_bash_n() {
             .args(["--enable=all", "--shell=bash"])
             .arg(&hook),
     );
-    silent("bash -n", Command::new(require_tool("bash")).arg("-n").arg(&hook));
+    silent(
+        "bash -n",
+        Command::new(require_tool("bash")).arg("-n").arg(&hook),
+    );
 }
 
 #[test]
@@ -95,7 +98,10 @@ fn direnv_library_passes_shellcheck_and_bash_n() {
             .args(["--enable=all", "--shell=bash"])
             .arg(&lib),
     );
-    silent("bash -n", Command::new(require_tool("bash")).arg("-n").arg(&lib));
+    silent(
+        "bash -n",
+        Command::new(require_tool("bash")).arg("-n").arg(&lib),
+    );
     // Sourcing only defines functions: nothing printed, nothing failing under strict options.
     let text = format!(
         "set -euo pipefail\nsource {}\ndeclare -F use_bedrock >/dev/null\n",
@@ -111,7 +117,10 @@ fn direnv_library_passes_shellcheck_and_bash_n() {
 fn zsh_hook_passes_zsh_n() {
     let sandbox = Sandbox::new();
     let hook = generate(&sandbox, &["hook", "zsh"], "hook.zsh");
-    silent("zsh -n", Command::new(require_tool("zsh")).arg("-n").arg(&hook));
+    silent(
+        "zsh -n",
+        Command::new(require_tool("zsh")).arg("-n").arg(&hook),
+    );
 }
 
 #[test]
@@ -120,7 +129,9 @@ fn fish_hook_passes_no_execute_and_fish_indent() {
     let hook = generate(&sandbox, &["hook", "fish"], "hook.fish");
     silent(
         "fish --no-execute",
-        Command::new(require_tool("fish")).arg("--no-execute").arg(&hook),
+        Command::new(require_tool("fish"))
+            .arg("--no-execute")
+            .arg(&hook),
     );
     // Formatted as fish_indent formats it.
     let output = Command::new(require_tool("fish_indent"))
@@ -209,10 +220,18 @@ echo "handlers="(count (functions --handlers-type generic | string match 'fish_p
 "#,
         hook = hook.display()
     );
-    let out = clean_output(shell(&sandbox, "fish").args(["--no-config", "-c"]).arg(script));
+    let out = clean_output(
+        shell(&sandbox, "fish")
+            .args(["--no-config", "-c"])
+            .arg(script),
+    );
     assert_eq!(
         out.lines().collect::<Vec<_>>(),
-        ["status kept: 1", "hook=fish token=bedrock-api-key-", "handlers=1"],
+        [
+            "status kept: 1",
+            "hook=fish token=bedrock-api-key-",
+            "handlers=1"
+        ],
         "{out}"
     );
 }
@@ -255,7 +274,11 @@ fn prompt_function_matches_the_binary_in_every_shell() {
             .env("AWS_BEARER_TOKEN_BEDROCK", "x")
             .env("AWS_BEARER_TOKEN_BEDROCK_EXPIRATION", &rfc3339));
         assert!(output.status.success(), "{stderr}");
-        assert_eq!(binary, format!("{expected}\n"), "bedrock-env prompt {args:?}");
+        assert_eq!(
+            binary,
+            format!("{expected}\n"),
+            "bedrock-env prompt {args:?}"
+        );
         for (name, hook) in &hooks {
             let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
             let script = match *name {
@@ -314,7 +337,10 @@ fn hook_env_reports_a_failure_once_per_fingerprint() {
             .find_map(|l| {
                 l.trim_end_matches(';')
                     .strip_prefix("__BEDROCK_ENV_ERROR=")
-                    .or_else(|| l.trim_end_matches(';').strip_prefix("set -g __BEDROCK_ENV_ERROR "))
+                    .or_else(|| {
+                        l.trim_end_matches(';')
+                            .strip_prefix("set -g __BEDROCK_ENV_ERROR ")
+                    })
             })
             .unwrap_or_else(|| panic!("no fingerprint in {stdout}"))
             .trim_matches('\'')
