@@ -80,8 +80,9 @@ pub fn decide(record: Option<&Record>, now: u64, threshold: u64, force: bool) ->
     if let Some(retry_at) = failure_retry_at {
         return Decision::Wait { retry_at };
     }
+    // After failures the backoff above is the spacing; after a success, at most one a minute.
     let next_mint = record.last_attempt_at.saturating_add(MIN_REMINT_INTERVAL);
-    if now < next_mint && record.last_attempt_at <= now {
+    if record.failures == 0 && now < next_mint && record.last_attempt_at <= now {
         return Decision::Wait {
             retry_at: next_mint,
         };
