@@ -21,7 +21,7 @@ pub struct Cache {
 /// What reading a record found.
 pub enum Lookup {
     Missing,
-    Found(Record),
+    Found(Box<Record>),
     /// Present but unusable (damaged, for another target); the reason is for a warning.
     Damaged(String),
     /// Present but not trustworthy (a link, or writable by others); never read.
@@ -76,7 +76,7 @@ impl Cache {
         match read_private_file(&path) {
             Ok(None) => Lookup::Missing,
             Ok(Some(bytes)) => match Record::parse_for(&bytes, &target.identity()) {
-                Ok(record) => Lookup::Found(record),
+                Ok(record) => Lookup::Found(Box::new(record)),
                 Err(why) => Lookup::Damaged(format!("{}: {why}", path.display())),
             },
             Err(FileProblem::Untrusted(why)) => {

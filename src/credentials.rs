@@ -119,6 +119,56 @@ pub fn from_environment(
     })
 }
 
+/// A fingerprint of what decides whether loading credentials can succeed: the config and
+/// credentials files and the SSO token cache (by size and modification time), and the
+/// environment variables credential providers read (the secret only as present or not).
+/// A few `stat` calls: it is computed only when a failure is recorded or being backed off.
+pub fn inputs_fingerprint(getenv: &dyn Fn(&str) -> Option<String>) -> String {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::fs::MetadataExt;
+    let mut hasher = Sha256::new();
+    let home = getenv("HOME").map(std::path::PathBuf::from);
+    let file = |var: &str, default: &str| {
+        getenv(var)
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(default)))
+    };
+    for path in [
+        file("AWS_CONFIG_FILE", ".aws/config"),
+        file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials"),
+        home.as_ref().map(|h| h.join(".aws/sso/cache")),
+        file("AWS_WEB_IDENTITY_TOKEN_FILE", ".aws/no-web-identity-token"),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let stamp = std::fs::metadata(&path)
+            .map(|m| format!("{}:{}:{}", m.len(), m.mtime(), m.mtime_nsec()))
+            .unwrap_or_default();
+        hasher.update(format!("{}={stamp}\n", path.display()));
+    }
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SESSION_TOKEN",
+        "AWS_CREDENTIAL_EXPIRATION",
+        "AWS_SESSION_EXPIRATION",
+        "AWS_SSO_SESSION_EXPIRATION",
+        "AWS_ROLE_ARN",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_EC2_METADATA_DISABLED",
+    ] {
+        hasher.update(format!("{name}={}\n", getenv(name).unwrap_or_default()));
+    }
+    let secret_set = getenv("AWS_SECRET_ACCESS_KEY").is_some_and(|s| !s.is_empty());
+    hasher.update(format!("secret={secret_set}\n"));
+    hasher.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 pub fn parse_rfc3339(value: &str) -> Option<SystemTime> {
     let at = OffsetDateTime::parse(value.trim(), &Rfc3339).ok()?;
     let secs = u64::try_from(at.unix_timestamp()).ok()?;

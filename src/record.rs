@@ -42,6 +42,10 @@ pub struct Record {
     pub last_error: Option<String>,
     /// Set once the user was told the credentials cap the token below the threshold.
     pub warned_short_credentials: bool,
+    /// A fingerprint of the credential inputs when the last attempt failed. When they change
+    /// (a new `aws sso login`, an edited config, other keys exported), the backoff is lifted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_inputs: Option<String>,
 }
 
 impl Record {
@@ -56,6 +60,7 @@ impl Record {
             failures: 0,
             last_error: None,
             warned_short_credentials: false,
+            failure_inputs: None,
         }
     }
 

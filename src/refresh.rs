@@ -66,7 +66,10 @@ pub fn obtain(
 ) -> Result<Obtained, Failure> {
     let threshold = target.threshold.as_secs();
     let mut run = Run::default();
-    let record = read_record(cache, target, &mut run);
+    let mut record = read_record(cache, target, &mut run);
+    if let Some(record) = record.as_mut() {
+        lift_backoff_if_inputs_changed(record, getenv);
+    }
     let decision = policy::decide(record.as_ref(), now_secs(), threshold, force);
     match (decision, record) {
         (Decision::Fresh | Decision::Wait { .. }, Some(record)) => {
@@ -126,7 +129,7 @@ fn backing_off(record: &Record, retry_at: u64) -> Failure {
 /// Reads the record, turning damage and distrust into a warning and a fresh mint.
 fn read_record(cache: &Cache, target: &Target, run: &mut Run) -> Option<Record> {
     match cache.read(target) {
-        Lookup::Found(record) => Some(record),
+        Lookup::Found(record) => Some(*record),
         Lookup::Missing => None,
         Lookup::Damaged(why) => {
             run.cache_warning(&format!(
@@ -166,7 +169,10 @@ fn mint_locked(
     // What was distrusted outside the lock stays distrusted: only a record we write is used.
     let existing = match (&lock, run.distrusted) {
         (Some(_), false) => match cache.read(target) {
-            Lookup::Found(record) => Some(record),
+            Lookup::Found(mut record) => {
+                lift_backoff_if_inputs_changed(&mut record, getenv);
+                Some(*record)
+            }
             _ => None,
         },
         _ => None,
@@ -214,6 +220,7 @@ fn mint_locked(
             record.minted = Some(minted);
             record.failures = 0;
             record.last_error = None;
+            record.failure_inputs = None;
             if let Some(lock) = &lock {
                 if let Err(e) = cache.write(lock, target, &record) {
                     run.cache_warning(&format!(
@@ -232,6 +239,7 @@ fn mint_locked(
         Err(message) => {
             record.failures = record.failures.saturating_add(1);
             record.last_error = Some(message.clone());
+            record.failure_inputs = Some(credentials::inputs_fingerprint(getenv));
             if let Some(lock) = &lock {
                 // Keeps the previous token (a failing mint never clobbers a good one) and
                 // records the failure, so the next run backs off instead of calling AWS again.
@@ -259,6 +267,17 @@ fn mint_locked(
                 retry_at: Some(retry_at),
             })
         }
+    }
+}
+
+/// Backing off protects AWS from a prompt that fails thousands of times a day, but once the user
+/// has done something about it (logged in, fixed the config, exported other keys), the next
+/// call should try at once instead of repeating the old error.
+fn lift_backoff_if_inputs_changed(record: &mut Record, getenv: GetEnv<'_>) {
+    if record.failures > 0
+        && record.failure_inputs.as_deref() != Some(&credentials::inputs_fingerprint(getenv))
+    {
+        record.failures = 0;
     }
 }
 
