@@ -2,9 +2,9 @@
 //!
 //! One line per check (`ok`, `warn` or `FAIL`, then the fix); the exit status is non-zero when
 //! any check fails. Nothing secret is printed: key ids and regions, never a token or a secret.
-//! `--live` makes one real Bedrock Converse call with the token, over the HTTP client aws-config
-//! already compiles in (hyper + rustls with aws-lc-rs), and compares the clock with the
-//! server's `Date` header.
+//! `--live` makes one real Bedrock Converse call with the token, over the HTTP connector
+//! aws-config already compiles in (aws-smithy-http-client: hyper + rustls with aws-lc-rs), and
+//! compares the clock with the server's `Date` header.
 
 use std::fmt::Write as _;
 use std::os::unix::fs::MetadataExt;
@@ -501,7 +501,7 @@ fn shell_token(
         }
     }
     let expires = info.expires();
-    let Ok(left) = expires.duration_since(now).map(|d| d.max(Duration::ZERO)) else {
+    let Ok(left) = expires.duration_since(now) else {
         return Check::fail(
             "token",
             format!(
@@ -725,52 +725,56 @@ fn post(url: &str, bearer: &str) -> Result<Reply, String> {
 }
 
 async fn post_async(url: &str, bearer: &str) -> Result<Reply, String> {
-    use bytes::Bytes;
-    use http_body_util::{BodyExt, Full, Limited};
-    use hyper_util::client::legacy::Client;
-    use hyper_util::rt::TokioExecutor;
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    use aws_smithy_http_client::{Connector, proxy::ProxyConfig};
+    use aws_smithy_runtime_api::client::http::HttpConnector;
+    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::byte_stream::ByteStream;
 
-    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let builder = hyper_rustls::HttpsConnectorBuilder::new();
-    let builder = if url.starts_with("https://") {
-        builder
-            .with_provider_and_native_roots(provider)
-            .map_err(|e| format!("no trusted root certificates: {e}"))?
-    } else {
-        // Plain http (a local endpoint): no roots needed, and none are loaded.
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
-            .with_root_certificates(rustls::RootCertStore::empty())
-            .with_no_client_auth();
-        builder.with_tls_config(config)
-    };
-    let connector = builder.https_or_http().enable_http1().build();
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
-    let request = http::Request::post(url)
-        .header(http::header::AUTHORIZATION, format!("Bearer {bearer}"))
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .header(http::header::ACCEPT, "application/json")
-        .header(
-            http::header::USER_AGENT,
-            concat!("bedrock-env/", env!("CARGO_PKG_VERSION")),
-        )
-        .body(Full::new(Bytes::from_static(SAY_HI.as_bytes())))
+    // The very connector aws-config uses (hyper + rustls + aws-lc-rs, the system's roots), so
+    // no second HTTP or TLS stack is compiled in; HTTPS_PROXY/NO_PROXY are honoured.
+    let connector = Connector::builder()
+        .proxy_config(ProxyConfig::from_env())
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .build();
+    let mut request = HttpRequest::new(SdkBody::from(SAY_HI));
+    request
+        .set_method("POST")
+        .map_err(|e| format!("bad request: {e}"))?;
+    request
+        .set_uri(url)
         .map_err(|e| format!("bad endpoint URL {url:?}: {e}"))?;
-    let response = client.request(request).await.map_err(|e| chain(&e))?;
+    let headers = request.headers_mut();
+    for (name, value) in [
+        ("authorization", format!("Bearer {bearer}")),
+        ("content-type", "application/json".to_owned()),
+        ("accept", "application/json".to_owned()),
+        (
+            "user-agent",
+            concat!("bedrock-env/", env!("CARGO_PKG_VERSION")).to_owned(),
+        ),
+    ] {
+        headers.try_insert(name, value).map_err(|_| {
+            format!("the {name} header would not be valid (is the token one line?)")
+        })?;
+    }
+    let response = connector.call(request).await.map_err(|e| chain(&e))?;
     let status = response.status().as_u16();
-    let date = response
-        .headers()
-        .get(http::header::DATE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let body = Limited::new(response.into_body(), MAX_REPLY_BYTES)
+    let date = response.headers().get("date").map(str::to_owned);
+    let body = ByteStream::new(response.into_body())
         .collect()
         .await
-        .map_err(|e| format!("reading the reply: {e}"))?
-        .to_bytes()
-        .to_vec();
-    Ok(Reply { status, date, body })
+        .map_err(|e| format!("reading the reply: {}", chain(&e)))?
+        .into_bytes();
+    if body.len() > MAX_REPLY_BYTES {
+        return Err(format!("the reply is larger than {MAX_REPLY_BYTES} bytes"));
+    }
+    Ok(Reply {
+        status,
+        date,
+        body: body.to_vec(),
+    })
 }
 
 /// An error and its causes, on one line.

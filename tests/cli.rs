@@ -356,10 +356,25 @@ fn inspect_rejects_malformed_tokens_and_arguments() {
     assert!(line.contains(TOKEN_VAR), "{line}");
 
     // Tokens never come from argv (they would end up in shell history and `ps`).
+    // The usage error is one line and does not echo the secret back.
     let token = mint(&sandbox);
-    let (output, stdout, _) = run(sandbox.cmd().args(["inspect", &token]).stdin(Stdio::null()));
-    assert!(!output.status.success());
-    assert_eq!(stdout, "");
+    let line = fails_with_one_line(sandbox.cmd().args(["inspect", &token]).stdin(Stdio::null()));
+    assert!(!line.contains(&token[20..]), "the token was echoed: {line}");
+    assert!(line.contains("<token>"), "{line}");
+}
+
+#[test]
+fn usage_errors_are_one_line() {
+    let sandbox = Sandbox::new();
+    for args in [
+        &["export", "--format", "xml"][..],
+        &["frobnicate"][..],
+        &["hook", "tcsh"][..],
+        &["token", "--no-such-flag"][..],
+    ] {
+        let line = fails_with_one_line(sandbox.cmd().args(args));
+        assert!(line.ends_with("(see --help)"), "{args:?}: {line}");
+    }
 }
 
 #[test]

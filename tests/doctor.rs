@@ -68,8 +68,9 @@ impl Report {
     }
 }
 
-fn doctor(cmd: &mut Command) -> Report {
-    let (output, stdout, stderr) = run(cmd.arg("doctor"));
+/// Runs `bedrock-env doctor ARGS` with `cmd`'s environment.
+fn doctor(cmd: &mut Command, args: &[&str]) -> Report {
+    let (output, stdout, stderr) = run(cmd.arg("doctor").args(args));
     assert!(!stderr.contains("panicked"), "{stderr}");
     // A report is one line per check, never a secret.
     assert!(!stdout.contains(SECRET_ACCESS_KEY) && !stderr.contains(SECRET_ACCESS_KEY));
@@ -104,6 +105,7 @@ fn good_setup_passes() {
             .env_creds_cmd()
             .env("BEDROCK_ENV_HOOK", "zsh")
             .env("AWS_BEARER_TOKEN_BEDROCK", &token),
+        &[],
     );
     report.assert_passed();
     assert_eq!(report.stderr, "");
@@ -143,7 +145,7 @@ fn missing_hook_is_a_warning_with_the_install_line() {
         ),
         ("/usr/bin/fish", "bedrock-env hook fish | source"),
     ] {
-        let report = doctor(sandbox.env_creds_cmd().env("SHELL", shell));
+        let report = doctor(sandbox.env_creds_cmd().env("SHELL", shell), &[]);
         report.assert_passed();
         let line = report.assert_level("hook", "warn");
         assert!(line.contains(want), "{shell}: {line}");
@@ -153,7 +155,7 @@ fn missing_hook_is_a_warning_with_the_install_line() {
 #[test]
 fn missing_region_fails_and_says_how_to_set_one() {
     let sandbox = Sandbox::new();
-    let report = doctor(sandbox.env_creds_cmd().env_remove("AWS_REGION"));
+    let report = doctor(sandbox.env_creds_cmd().env_remove("AWS_REGION"), &[]);
     report.assert_failed(1);
     let line = report.assert_level("region", "FAIL");
     assert!(
@@ -163,7 +165,7 @@ fn missing_region_fails_and_says_how_to_set_one() {
 
     // The region from the profile resolves, and doctor says where it came from.
     sandbox.aws_config("[default]\nregion = eu-central-1\n");
-    let report = doctor(sandbox.env_creds_cmd().env_remove("AWS_REGION"));
+    let report = doctor(sandbox.env_creds_cmd().env_remove("AWS_REGION"), &[]);
     report.assert_passed();
     assert!(
         report
@@ -175,10 +177,13 @@ fn missing_region_fails_and_says_how_to_set_one() {
 #[test]
 fn bad_region_and_duration_fail() {
     let sandbox = Sandbox::new();
-    let report = doctor(sandbox.env_creds_cmd().env("AWS_REGION", "US_EAST"));
+    let report = doctor(sandbox.env_creds_cmd().env("AWS_REGION", "US_EAST"), &[]);
     report.assert_failed(1);
     report.assert_level("region", "FAIL");
-    let report = doctor(sandbox.env_creds_cmd().env("BEDROCK_ENV_DURATION", "13h"));
+    let report = doctor(
+        sandbox.env_creds_cmd().env("BEDROCK_ENV_DURATION", "13h"),
+        &[],
+    );
     report.assert_failed(1);
     assert!(report.assert_level("region", "FAIL").contains("duration"));
 }
@@ -186,7 +191,7 @@ fn bad_region_and_duration_fail() {
 #[test]
 fn missing_credentials_fail() {
     let sandbox = Sandbox::new();
-    let report = doctor(sandbox.cmd().env("AWS_REGION", "us-east-1"));
+    let report = doctor(sandbox.cmd().env("AWS_REGION", "us-east-1"), &[]);
     report.assert_failed(1);
     let line = report.assert_level("credentials", "FAIL");
     assert!(line.contains("no AWS credentials"), "{line}");
@@ -201,7 +206,7 @@ fn sso_failure_names_the_login_command() {
          [sso-session corp]\nsso_start_url = https://example.invalid/start\nsso_region = us-east-1\n",
     );
     // No cached SSO token: aws-config fails before any network call.
-    let report = doctor(sandbox.cmd().args(["--profile", "corp"]));
+    let report = doctor(&mut sandbox.cmd(), &["--profile", "corp"]);
     report.assert_failed(1);
     let line = report.assert_level("credentials", "FAIL");
     assert!(
@@ -216,7 +221,7 @@ fn open_cache_directory_and_records_fail() {
     let sandbox = Sandbox::new();
     mint(&sandbox, "us-east-1");
     let dir = sandbox.cache_dir();
-    let report = doctor(&mut sandbox.env_creds_cmd());
+    let report = doctor(&mut sandbox.env_creds_cmd(), &[]);
     report.assert_passed();
     assert!(
         report.line("cache").contains("1 record(s)"),
@@ -225,7 +230,7 @@ fn open_cache_directory_and_records_fail() {
     );
 
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
-    let report = doctor(&mut sandbox.env_creds_cmd());
+    let report = doctor(&mut sandbox.env_creds_cmd(), &[]);
     report.assert_failed(1);
     let line = report.assert_level("cache", "FAIL");
     assert!(line.contains("writable by group or others"), "{line}");
@@ -236,7 +241,7 @@ fn open_cache_directory_and_records_fail() {
 
     // Readable by others only: a warning (the next mint tightens it).
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let report = doctor(&mut sandbox.env_creds_cmd());
+    let report = doctor(&mut sandbox.env_creds_cmd(), &[]);
     report.assert_passed();
     report.assert_level("cache", "warn");
 
@@ -248,7 +253,7 @@ fn open_cache_directory_and_records_fail() {
         .expect("record")
         .path();
     std::fs::set_permissions(&record, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-    let report = doctor(&mut sandbox.env_creds_cmd());
+    let report = doctor(&mut sandbox.env_creds_cmd(), &[]);
     report.assert_failed(1);
     let line = report.assert_level("cache", "FAIL");
     assert!(
@@ -272,6 +277,7 @@ fn expired_token_in_the_environment_fails() {
         sandbox
             .env_creds_cmd()
             .env("AWS_BEARER_TOKEN_BEDROCK", &expired),
+        &[],
     );
     report.assert_failed(1);
     let line = report.assert_level("token", "FAIL");
@@ -285,6 +291,7 @@ fn expired_token_in_the_environment_fails() {
         sandbox
             .env_creds_cmd()
             .env("AWS_BEARER_TOKEN_BEDROCK", "bedrock-api-key-bm9wZQ=="),
+        &[],
     );
     report.assert_failed(1);
     assert!(
@@ -303,6 +310,7 @@ fn token_for_another_region_fails_with_the_classic_message() {
             .env_creds_cmd()
             .env("AWS_REGION", "us-east-1")
             .env("AWS_BEARER_TOKEN_BEDROCK", &west),
+        &[],
     );
     report.assert_failed(1);
     let line = report.assert_level("token", "FAIL");
@@ -336,7 +344,23 @@ fn serve_once(status: &str, date: String, body: &'static str) -> (String, JoinHa
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let status = status.to_owned();
     let handle = std::thread::spawn(move || {
-        let (stream, _) = listener.accept().expect("accept");
+        // Never hang the suite: give up if the client does not come within 30 s.
+        listener.set_nonblocking(true).expect("nonblocking");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let stream = loop {
+            match listener.accept() {
+                Ok((stream, _)) => break stream,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "doctor --live never connected"
+                    );
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => panic!("accept: {e}"),
+            }
+        };
+        stream.set_nonblocking(false).expect("blocking");
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .expect("timeout");
@@ -396,8 +420,8 @@ fn live_call_sends_the_token_from_the_environment() {
             .env_creds_cmd()
             .env("BEDROCK_ENV_HOOK", "bash")
             .env("AWS_BEARER_TOKEN_BEDROCK", &token)
-            .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", format!("{url}/"))
-            .arg("--live"),
+            .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", format!("{url}/")),
+        &["--live"],
     );
     let seen = server.join().expect("server");
     assert_eq!(
@@ -437,12 +461,12 @@ fn live_call_without_a_token_in_the_shell_uses_the_cache_and_the_model_flag() {
         sandbox
             .env_creds_cmd()
             .env("AWS_REGION", "eu-west-1")
-            .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", &url)
-            .args([
-                "--live",
-                "--model",
-                "arn:aws:bedrock:eu-west-1::foundation-model/x:0",
-            ]),
+            .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", &url),
+        &[
+            "--live",
+            "--model",
+            "arn:aws:bedrock:eu-west-1::foundation-model/x:0",
+        ],
     );
     let seen = server.join().expect("server");
     assert_eq!(
@@ -474,8 +498,8 @@ fn live_call_reports_the_servers_error() {
         sandbox
             .env_creds_cmd()
             .env("AWS_BEARER_TOKEN_BEDROCK", &token)
-            .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", &url)
-            .arg("--live"),
+            .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", &url),
+        &["--live"],
     );
     server.join().expect("server");
     report.assert_failed(1);
@@ -501,8 +525,8 @@ fn live_call_compares_the_clock_with_the_server() {
         sandbox
             .env_creds_cmd()
             .env("AWS_BEARER_TOKEN_BEDROCK", &token)
-            .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", &url)
-            .arg("--live"),
+            .env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", &url),
+        &["--live"],
     );
     server.join().expect("server");
     report.assert_failed(1);
@@ -532,8 +556,8 @@ fn live_call_to_a_closed_port_fails_cleanly() {
             .env(
                 "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
                 format!("http://127.0.0.1:{port}"),
-            )
-            .arg("--live"),
+            ),
+        &["--live"],
     );
     report.assert_failed(1);
     assert!(
