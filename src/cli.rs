@@ -45,6 +45,20 @@ pub struct TargetArgs {
     pub threshold: Option<String>,
 }
 
+impl TargetArgs {
+    /// What clap reads when no target flag is given: the `BEDROCK_ENV_*` variables, with empty
+    /// values treated as unset (as clap treats them).
+    pub fn from_env() -> TargetArgs {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        TargetArgs {
+            profile: var("BEDROCK_ENV_PROFILE"),
+            region: var("BEDROCK_ENV_REGION"),
+            duration: var("BEDROCK_ENV_DURATION"),
+            threshold: var("BEDROCK_ENV_THRESHOLD"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Args)]
 pub struct MintArgs {
     #[command(flatten)]
@@ -193,4 +207,110 @@ pub enum Command {
         #[command(flatten)]
         target: TargetArgs,
     },
+}
+
+/// The few argument lists a prompt, direnv or a key command runs thousands of times a day,
+/// recognised without building clap's whole command tree (a fifth of a cached `export`).
+/// Anything else, including every flag not listed here, goes through clap.
+pub fn parse_hot_path(args: &[String]) -> Option<Command> {
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mint = || MintArgs {
+        target: TargetArgs::from_env(),
+        force: false,
+    };
+    let export_format = |name: &str| ExportFormat::from_str(name, false).ok();
+    let prompt = |format: PromptFormat| Command::Prompt {
+        format,
+        expired: "expired".to_owned(),
+    };
+    match words.as_slice() {
+        ["export"] => Some(Command::Export {
+            mint: mint(),
+            format: ExportFormat::Sh,
+        }),
+        ["export", "--format" | "-f", format] => Some(Command::Export {
+            mint: mint(),
+            format: export_format(format)?,
+        }),
+        ["token"] => Some(Command::Token { mint: mint() }),
+        ["hook-env", shell] => Some(Command::HookEnv {
+            shell: HookShell::from_str(shell, false).ok()?,
+        }),
+        ["prompt"] => Some(prompt(PromptFormat::Compact)),
+        ["prompt", "--format" | "-f", format] => {
+            Some(prompt(PromptFormat::from_str(format, false).ok()?))
+        }
+        _ => None,
+    }
+}
+
+/// A token typed as an argument must not be echoed into a terminal log or CI output.
+pub fn redact_tokens(text: &str) -> String {
+    const PREFIX: &str = crate::token::TOKEN_PREFIX;
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(PREFIX) {
+        out.push_str(&rest[..at]);
+        out.push_str("<token>");
+        let tail = &rest[at..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "-+/=".contains(c)))
+            .unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn hot_path_matches_clap() {
+        for line in [
+            "export",
+            "export --format fish",
+            "export -f json",
+            "token",
+            "hook-env zsh",
+            "prompt",
+            "prompt --format minutes",
+        ] {
+            let fast = parse_hot_path(&words(line)).expect(line);
+            let mut argv = vec!["bedrock-env".to_owned()];
+            argv.extend(words(line));
+            let slow = Cli::try_parse_from(argv).expect(line).command;
+            assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{line}");
+        }
+    }
+
+    #[test]
+    fn hot_path_leaves_everything_else_to_clap() {
+        for line in [
+            "",
+            "export --force",
+            "export --format xml",
+            "export --region us-east-1",
+            "token --profile dev",
+            "hook-env tcsh",
+            "prompt --expired gone",
+            "status",
+        ] {
+            assert!(parse_hot_path(&words(line)).is_none(), "{line}");
+        }
+    }
+
+    #[test]
+    fn tokens_are_redacted() {
+        assert_eq!(
+            redact_tokens("unexpected argument 'bedrock-api-key-YWJj+/=' found"),
+            "unexpected argument '<token>' found"
+        );
+        assert_eq!(redact_tokens("nothing secret"), "nothing secret");
+    }
 }

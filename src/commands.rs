@@ -161,13 +161,7 @@ fn hook_env(shell: HookShell) -> ExitCode {
     let mut script = Script::for_hook(shell);
     // The hooks run `hook-env` with no flags: the target comes from the environment alone,
     // `BEDROCK_ENV_*` included (as clap would read them for the other commands).
-    let from_env = |name: &str| getenv(name).filter(|v| !v.is_empty());
-    let args = TargetArgs {
-        profile: from_env("BEDROCK_ENV_PROFILE"),
-        region: from_env("BEDROCK_ENV_REGION"),
-        duration: from_env("BEDROCK_ENV_DURATION"),
-        threshold: from_env("BEDROCK_ENV_THRESHOLD"),
-    };
+    let args = TargetArgs::from_env();
     let outcome = resolve(&args)
         .map_err(Failure::from)
         .and_then(|(cache, target)| {
