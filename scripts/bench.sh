@@ -15,6 +15,7 @@ done
 
 cargo build --release --locked --quiet
 bin=$root/target/release/bedrock-env
+rustc_version=$(rustc --version) # before HOME changes: rustup finds its toolchain through it
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -37,7 +38,7 @@ bench() { # name, command...
 echo "## Run of $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr);"
-echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(rustc --version); direnv $(direnv version); hyperfine $(hyperfine --version | cut -d' ' -f2)."
+echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $rustc_version; direnv $(direnv version); hyperfine $(hyperfine --version | cut -d' ' -f2)."
 echo
 
 "$bin" export >/dev/null # warm the cache
