@@ -186,8 +186,7 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff)
-    #[command(hide = true)]
+    /// Print the man page (roff): bedrock-env man > ~/.local/share/man/man1/bedrock-env.1
     Man,
     /// Print the cache record path for the target (direnv watches it)
     #[command(hide = true)]

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use bedrock_env::token;
 use serde_json::Value;
-use support::{ACCESS_KEY_ID, Sandbox, require_tool, run};
+use support::{ACCESS_KEY_ID, Sandbox, require_tool, run, run_with_stdin};
 
 const TOKEN_VAR: &str = "AWS_BEARER_TOKEN_BEDROCK";
 const EXPIRATION_VAR: &str = "AWS_BEARER_TOKEN_BEDROCK_EXPIRATION";
@@ -44,26 +44,6 @@ fn fails_with_one_line(cmd: &mut Command) -> String {
 fn mint(sandbox: &Sandbox) -> String {
     let stdout = ok(sandbox.env_creds_cmd().arg("token"));
     stdout.trim_end().to_owned()
-}
-
-/// Writes `input` to the command's stdin and returns the output.
-fn run_with_stdin(cmd: &mut Command, input: &str) -> (std::process::Output, String, String) {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write stdin");
-    let output = child.wait_with_output().expect("wait");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    (output, stdout, stderr)
 }
 
 fn parse_rfc3339_utc(text: &str) -> SystemTime {

@@ -17,7 +17,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use servers::{HttpServer, Moto, Response, SilentServer, closed_port_url};
-use support::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, Sandbox, moto_server, require_tool, run};
+use support::{
+    ACCESS_KEY_ID, SECRET_ACCESS_KEY, Sandbox, inspect_json, moto_server, require_tool, run,
+};
 
 const TWELVE_HOURS: u64 = 12 * 3600;
 
@@ -87,31 +89,6 @@ fn status_record(sandbox: &Sandbox, token: &str) -> Value {
     records[0].clone()
 }
 
-/// `bedrock-env inspect --json` on a token piped to stdin.
-fn inspect(sandbox: &Sandbox, token: &str) -> Value {
-    let mut child = sandbox
-        .cmd()
-        .args(["inspect", "--json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn inspect");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(token.as_bytes())
-        .expect("write token");
-    let output = child.wait_with_output().expect("inspect");
-    assert!(
-        output.status.success(),
-        "inspect failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("inspect JSON")
-}
-
 fn u64_of(value: &Value, key: &str) -> u64 {
     value[key]
         .as_u64()
@@ -143,7 +120,7 @@ fn check_token(
 ) -> Value {
     let token = str_of(export, "token");
     assert!(token.starts_with("bedrock-api-key-"), "{token}");
-    let decoded = inspect(sandbox, token);
+    let decoded = inspect_json(sandbox, token);
     assert_eq!(str_of(&decoded, "access_key_id"), access_key_id);
     assert_eq!(str_of(&decoded, "region"), region);
     assert_eq!(str_of(export, "access_key_id"), access_key_id);
@@ -220,7 +197,7 @@ fn each_environment_expiry_hint_caps_the_token() {
         let record = check_token(&sandbox, &export, ACCESS_KEY_ID, "us-east-1", "credentials");
         assert_eq!(str_of(&record, "credentials_expire"), rfc3339(expiry));
         assert_eq!(
-            inspect(&sandbox, str_of(&export, "token"))["session_token"],
+            inspect_json(&sandbox, str_of(&export, "token"))["session_token"],
             true
         );
     }
@@ -496,7 +473,7 @@ fn credential_process_with_expiration_caps_the_token() {
     );
     assert_eq!(str_of(&record, "credentials_expire"), rfc3339(expiry));
     assert_eq!(
-        inspect(&sandbox, str_of(&export, "token"))["session_token"],
+        inspect_json(&sandbox, str_of(&export, "token"))["session_token"],
         true
     );
 }

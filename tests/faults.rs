@@ -9,7 +9,6 @@
 mod support;
 
 use std::fs;
-use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -20,7 +19,7 @@ use bedrock_env::cache::Cache;
 use bedrock_env::record::{Cap, Minted, Record};
 use bedrock_env::target::{Request, Target};
 use bedrock_env::token;
-use support::{ACCESS_KEY_ID, BIN, SECRET_ACCESS_KEY, Sandbox, require_tool, run};
+use support::{ACCESS_KEY_ID, BIN, SECRET_ACCESS_KEY, Sandbox, inspect_json, require_tool, run};
 
 /// A hang guard, not a performance assertion: a process that is blocked forever fails the test
 /// instead of hanging the suite.
@@ -86,37 +85,12 @@ fn stderr_lines(stderr: &str) -> Vec<&str> {
     stderr.lines().filter(|l| !l.trim().is_empty()).collect()
 }
 
-/// `bedrock-env inspect --json` accepts the token (fed on stdin, never as an argument).
-fn inspect(sb: &Sandbox, token: &str) -> serde_json::Value {
-    let mut child = sb
-        .cmd()
-        .args(["inspect", "--json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn inspect");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(token.as_bytes())
-        .expect("write token");
-    let out = child.wait_with_output().expect("inspect");
-    assert!(
-        out.status.success(),
-        "inspect refused {token:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("inspect json")
-}
-
 /// A successful run printed one complete, valid token for us-east-1, and nothing else.
 fn assert_token(sb: &Sandbox, out: &Output, stdout: &str) -> String {
     assert!(out.status.success(), "exit {:?}", out.status);
     let token = stdout.trim_end_matches('\n');
     assert!(!token.contains('\n'), "one line expected: {stdout:?}");
-    let info = inspect(sb, token);
+    let info = inspect_json(sb, token);
     assert_eq!(info["region"], "us-east-1", "{info}");
     assert_eq!(info["expired"], false, "{info}");
     token.to_owned()

@@ -2,8 +2,9 @@
 //! environment, and tools that must exist (a missing tool fails the test, never skips it).
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_bedrock-env");
 
@@ -71,6 +72,36 @@ pub fn run(cmd: &mut Command) -> (Output, String, String) {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     (output, stdout, stderr)
+}
+
+/// Writes `input` to the command's stdin and returns the output, as `run` does.
+pub fn run_with_stdin(cmd: &mut Command, input: &str) -> (Output, String, String) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn bedrock-env");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    let output = child.wait_with_output().expect("wait for bedrock-env");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output, stdout, stderr)
+}
+
+/// `bedrock-env inspect --json` on a token fed on stdin (tokens never go on a command line).
+pub fn inspect_json(sandbox: &Sandbox, token: &str) -> serde_json::Value {
+    let (output, stdout, stderr) = run_with_stdin(sandbox.cmd().args(["inspect", "--json"]), token);
+    assert!(
+        output.status.success(),
+        "inspect refused the token: {stderr}"
+    );
+    serde_json::from_slice(stdout.as_bytes()).expect("inspect JSON")
 }
 
 /// The path of a tool the tests need. Missing tools fail loudly: CI installs them

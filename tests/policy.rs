@@ -1,5 +1,7 @@
-//! After a failure, calls back off instead of hitting AWS again, until the user changes
-//! something that could fix it (a login, the config, the exported keys).
+//! The refresh policy, seen through the real binary: after a failure, calls back off instead
+//! of hitting AWS again until the user changes something that could fix it (a login, the
+//! config, the exported keys); credentials that expire within the threshold are re-minted at
+//! most once a minute, and the user is told once.
 
 mod support;
 
@@ -93,4 +95,49 @@ fn exporting_other_keys_lifts_the_backoff() {
     let (second, stdout, stderr) = run(&mut fixed);
     assert!(second.status.success(), "{stderr}");
     assert!(stdout.starts_with("bedrock-api-key-"));
+}
+
+/// A credential_process whose credentials expire in five minutes: below the 15-minute threshold.
+const SHORT_LIVED: &str = "#!/bin/sh\necho x >> \"$HOME/calls\"\nprintf '{\"Version\":1,\"AccessKeyId\":\"ASIAIOSFODNN7EXAMPLE\",\"SecretAccessKey\":\"s\",\"SessionToken\":\"t\",\"Expiration\":\"%s\"}\\n' \"$(date -u -d '+5 minutes' +%Y-%m-%dT%H:%M:%SZ)\"\n";
+
+#[test]
+fn short_credentials_are_reminted_at_most_once_a_minute_and_said_once() {
+    let sandbox = Sandbox::new();
+    credential_process_profile(&sandbox, SHORT_LIVED);
+    let token = |sandbox: &Sandbox| {
+        let (output, stdout, stderr) = run(sandbox.cmd().args(["token", "--profile", "cp"]));
+        assert!(output.status.success(), "{stderr}");
+        (stdout, stderr)
+    };
+
+    let (first, stderr) = token(&sandbox);
+    assert!(first.starts_with("bedrock-api-key-"));
+    assert_eq!(stderr.lines().count(), 1, "one warning: {stderr}");
+    assert!(stderr.contains("cannot outlive"), "{stderr}");
+    assert_eq!(calls(&sandbox), 1);
+
+    // Within the threshold from the start, yet not re-minted on every call, and not re-said.
+    for _ in 0..3 {
+        let (again, stderr) = token(&sandbox);
+        assert_eq!(again, first);
+        assert!(stderr.is_empty(), "said again: {stderr}");
+    }
+    assert_eq!(calls(&sandbox), 1);
+
+    // A minute later (the record's last attempt moved back), one re-mint, still not re-said.
+    let record_path = std::fs::read_dir(sandbox.cache_dir())
+        .expect("cache dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .expect("a record");
+    let mut record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&record_path).expect("read")).expect("json");
+    let last = record["last_attempt_at"].as_u64().expect("last_attempt_at");
+    record["last_attempt_at"] = serde_json::json!(last - 61);
+    std::fs::write(&record_path, serde_json::to_vec(&record).expect("json")).expect("write");
+
+    let (_, stderr) = token(&sandbox);
+    assert!(stderr.is_empty(), "said again: {stderr}");
+    assert_eq!(calls(&sandbox), 2, "one re-mint after a minute");
 }
