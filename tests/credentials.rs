@@ -772,63 +772,50 @@ fn assume(sandbox: &Sandbox, sts: &str, cmd: &mut Command) -> (String, u64) {
 fn assume_role_and_web_identity_against_moto_sts() {
     let moto = Moto::start(&moto_server());
 
-    // duration_seconds reaches STS: moto's credentials last exactly as long as asked.
-    let sandbox = Sandbox::new();
-    role_profiles(&sandbox);
-    let before = now();
-    let (_, expires) = assume(
-        &sandbox,
-        moto.url(),
-        sandbox.cmd().args(["--profile", "long"]),
-    );
-    assert_near(expires, before + 7200, 60, "duration_seconds = 7200");
-
-    // The same through AWS_PROFILE (the default chain).
-    let sandbox = Sandbox::new();
-    role_profiles(&sandbox);
-    let before = now();
-    let (_, expires) = assume(
-        &sandbox,
-        moto.url(),
-        sandbox.cmd().env("AWS_PROFILE", "long"),
-    );
-    assert_near(
-        expires,
-        before + 7200,
-        60,
-        "AWS_PROFILE with duration_seconds",
-    );
-
-    // Without duration_seconds: STS's default of one hour.
-    let sandbox = Sandbox::new();
-    role_profiles(&sandbox);
-    let before = now();
-    let (_, expires) = assume(
-        &sandbox,
-        moto.url(),
-        sandbox.cmd().args(["--profile", "plain"]),
-    );
-    assert_near(expires, before + 3600, 60, "STS default");
-
-    // credential_source = Environment with duration_seconds.
-    let sandbox = Sandbox::new();
-    role_profiles(&sandbox);
-    let before = now();
-    let (_, expires) = assume(
-        &sandbox,
-        moto.url(),
-        sandbox
-            .cmd()
-            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
-            .args(["--profile", "fromenv"]),
-    );
-    assert_near(
-        expires,
-        before + 5400,
-        60,
-        "credential_source = Environment",
-    );
+    // duration_seconds reaches STS: moto's credentials last exactly as long as asked; without
+    // it, STS's default of one hour. Each case in a fresh sandbox (its own cache).
+    type Configure<'a> = &'a dyn Fn(&mut Command);
+    let cases: [(&str, Configure, u64); 4] = [
+        (
+            "duration_seconds = 7200",
+            &|cmd| {
+                cmd.args(["--profile", "long"]);
+            },
+            7200,
+        ),
+        (
+            "AWS_PROFILE with duration_seconds",
+            &|cmd| {
+                cmd.env("AWS_PROFILE", "long");
+            },
+            7200,
+        ),
+        (
+            "STS default",
+            &|cmd| {
+                cmd.args(["--profile", "plain"]);
+            },
+            3600,
+        ),
+        (
+            "credential_source = Environment",
+            &|cmd| {
+                cmd.env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+                    .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+                    .args(["--profile", "fromenv"]);
+            },
+            5400,
+        ),
+    ];
+    for (label, configure, lifetime) in cases {
+        let sandbox = Sandbox::new();
+        role_profiles(&sandbox);
+        let before = now();
+        let mut cmd = sandbox.cmd();
+        configure(&mut cmd);
+        let (_, expires) = assume(&sandbox, moto.url(), &mut cmd);
+        assert_near(expires, before + lifetime, 60, label);
+    }
 
     // Web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN), as on EKS.
     let sandbox = Sandbox::new();
