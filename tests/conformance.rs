@@ -85,3 +85,58 @@ fn a_different_second_gives_a_different_token() {
     .expect("presign");
     assert_ne!(token, field(v, "token"));
 }
+
+/// The npm generator signs identically but lays the query out sorted by name, so its tokens
+/// differ from the Python reference (and ours) in parameter order only. Ours must carry exactly
+/// the same parameters and values, signature included, and ours and npm's must both decode.
+#[test]
+fn npm_reference_tokens_carry_the_same_parameters_and_signature() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/vectors_npm.json"
+    ))
+    .expect("tests/data/vectors_npm.json");
+    let npm: Value = serde_json::from_str(&text).expect("npm vectors are JSON");
+    let query_pairs = |token: &str| {
+        use base64::Engine as _;
+        let body = token.strip_prefix("bedrock-api-key-").expect("prefix");
+        let url = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .expect("base64");
+        let url = String::from_utf8(url).expect("utf-8");
+        let (host, query) = url.split_once("/?").expect("a query");
+        assert_eq!(host, "bedrock.amazonaws.com");
+        let mut pairs: Vec<String> = query.split('&').map(str::to_owned).collect();
+        pairs.sort();
+        pairs
+    };
+    let vectors = vectors();
+    for v in &vectors {
+        let name = field(v, "name");
+        let npm_token = npm["tokens"][name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no npm token for {name}"));
+        let ours = presign(
+            &SigningKey {
+                access_key_id: field(v, "access_key_id"),
+                secret_access_key: field(v, "secret_access_key"),
+                session_token: v["session_token"].as_str(),
+            },
+            field(v, "region"),
+            Duration::from_secs(v["expires_in"].as_u64().expect("expires_in")),
+            parse_rfc3339(field(v, "signing_time")).expect("signing_time"),
+        )
+        .expect("presign");
+        assert_eq!(query_pairs(&ours), query_pairs(npm_token), "{name}");
+        assert_eq!(
+            decode(npm_token).expect("npm token decodes"),
+            decode(&ours).expect("ours decodes"),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        npm["tokens"].as_object().map(|t| t.len()),
+        Some(vectors.len()),
+        "one npm token per vector"
+    );
+}

@@ -6,6 +6,7 @@
 //   mkdir -p /tmp/npmcheck && cd /tmp/npmcheck && npm init -y >/dev/null
 //   npm install @aws/bedrock-token-generator@1.1.0
 //   node /path/to/repo/tests/data/cross_check_npm.mjs        # run from /tmp/npmcheck
+//   node /path/to/repo/tests/data/cross_check_npm.mjs --write  # also (re)writes vectors_npm.json
 //
 // The package is resolved from the current working directory (or from
 // $BEDROCK_TOKEN_GENERATOR_JS_DIR if set).
@@ -35,7 +36,7 @@
 // X-Amz-Signature, &Version=1). vectors.json follows the Python reference.
 
 import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -72,6 +73,7 @@ let reordered = 0;
 let diff = 0;
 let printedExample = false;
 const exampleLines = [];
+const npmTokens = {};
 console.log(
   `npm @aws/bedrock-token-generator ${pkgVersion} (@smithy/signature-v4 ${sigv4Version}) vs ${data.generator}`,
 );
@@ -81,6 +83,7 @@ for (const v of data.vectors) {
   if (v.session_token !== null) credentials.sessionToken = v.session_token;
   const token = await getToken({ credentials, region: v.region, expiresInSeconds: v.expires_in });
   frozen = null;
+  npmTokens[v.name] = token;
 
   const url = decode(token);
   const stamp = new URLSearchParams(url.split("?")[1]).get("X-Amz-Date");
@@ -111,5 +114,14 @@ for (const v of data.vectors) {
   }
 }
 for (const line of exampleLines) console.log(line);
+// With --write, also record the npm tokens: tests/conformance.rs checks ours against them too.
+if (process.argv.includes("--write")) {
+  const out = {
+    generator: `npm @aws/bedrock-token-generator ${pkgVersion} (@smithy/signature-v4 ${sigv4Version})`,
+    tokens: npmTokens,
+  };
+  writeFileSync(join(here, "vectors_npm.json"), JSON.stringify(out, null, 2) + "\n");
+  console.log("wrote tests/data/vectors_npm.json");
+}
 console.log(`${same} identical, ${reordered} reordered (same parameters and signature), ${diff} different`);
 process.exit(diff === 0 ? 0 : 1);
