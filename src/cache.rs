@@ -374,7 +374,8 @@ fn remove_if_exists(path: &Path) -> io::Result<bool> {
     }
 }
 
-fn current_uid() -> u32 {
+/// The real user id: records and the cache directory must belong to it.
+pub fn current_uid() -> u32 {
     // SAFETY: getuid has no preconditions and cannot fail.
     unsafe { libc::getuid() }
 }

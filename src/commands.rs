@@ -9,11 +9,11 @@ use clap::CommandFactory;
 
 use crate::cache::Cache;
 use crate::cli::{Cli, Command, ExportFormat, HookShell, MintArgs, PromptFormat, TargetArgs};
-use crate::credentials::parse_rfc3339;
+use crate::clock::{now_secs, parse_rfc3339, rfc3339};
 use crate::duration::compact;
 use crate::policy::{self, Decision};
 use crate::record::{Cap, Record};
-use crate::refresh::{self, Failure, Obtained, WhenRefreshDue, now_secs, warn};
+use crate::refresh::{self, Failure, Obtained, WhenRefreshDue, warn};
 use crate::shell::{self, Exported, Script};
 use crate::target::{Request, Target};
 use crate::token;
@@ -102,14 +102,6 @@ fn obtain(args: &MintArgs) -> Result<(Target, Obtained)> {
     )
     .map_err(|f| f.message)?;
     Ok((target, obtained))
-}
-
-fn rfc3339(secs: u64) -> String {
-    let at = time::OffsetDateTime::from_unix_timestamp(i64::try_from(secs).unwrap_or(i64::MAX))
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let format =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    at.format(&format).unwrap_or_default()
 }
 
 fn export(args: &MintArgs, format: ExportFormat) -> Result<ExitCode> {

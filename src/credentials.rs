@@ -16,9 +16,8 @@ use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
+use crate::clock::parse_rfc3339;
 use crate::profile;
 use crate::target::{Source, Target};
 
@@ -167,12 +166,6 @@ pub fn inputs_fingerprint(getenv: &dyn Fn(&str) -> Option<String>) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-pub fn parse_rfc3339(value: &str) -> Option<SystemTime> {
-    let at = OffsetDateTime::parse(value.trim(), &Rfc3339).ok()?;
-    let secs = u64::try_from(at.unix_timestamp()).ok()?;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
 }
 
 /// A profile that is named but defined nowhere is the user's mistake to fix, not something for
@@ -442,14 +435,6 @@ fn one_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_with_offsets() {
-        let z = parse_rfc3339("2026-11-25T13:00:00Z").expect("Z");
-        let offset = parse_rfc3339("2026-11-25T14:00:00+01:00").expect("offset");
-        assert_eq!(z, offset);
-        assert!(parse_rfc3339("yesterday").is_none());
-    }
 
     #[test]
     fn environment_expiry_takes_the_earliest_hint() {

@@ -11,8 +11,9 @@ use std::os::unix::fs::MetadataExt;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::cache::Cache;
+use crate::cache::{self, Cache};
 use crate::cli::TargetArgs;
+use crate::clock::{self, unix};
 use crate::credentials;
 use crate::duration::compact;
 use crate::refresh::{self, WhenRefreshDue};
@@ -309,11 +310,6 @@ fn signing_credentials(
     Check::ok("credentials", message)
 }
 
-fn current_uid() -> u32 {
-    // SAFETY: getuid has no preconditions and cannot fail.
-    unsafe { libc::getuid() }
-}
-
 fn cache(getenv: &dyn Fn(&str) -> Option<String>) -> Check {
     let cache = match Cache::locate(getenv) {
         Ok(cache) => cache,
@@ -350,7 +346,7 @@ fn cache(getenv: &dyn Fn(&str) -> Option<String>) -> Check {
             format!("remove {shown}; bedrock-env recreates it"),
         );
     }
-    if meta.uid() != current_uid() {
+    if meta.uid() != cache::current_uid() {
         return Check::fail(
             "cache",
             format!("{shown} belongs to uid {}, not to you", meta.uid()),
@@ -390,7 +386,7 @@ fn cache(getenv: &dyn Fn(&str) -> Option<String>) -> Check {
         let file_mode = meta.mode() & 0o7777;
         if meta.file_type().is_symlink() {
             open_files.push(format!("{name} (a symbolic link)"));
-        } else if meta.uid() != current_uid() {
+        } else if meta.uid() != cache::current_uid() {
             open_files.push(format!("{name} (owned by uid {})", meta.uid()));
         } else if meta.is_file() && file_mode & 0o077 != 0 {
             open_files.push(format!("{name} ({file_mode:04o})"));
@@ -850,16 +846,8 @@ pub fn percent_encode(segment: &str) -> String {
     out
 }
 
-fn unix(at: SystemTime) -> u64 {
-    at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
 fn rfc3339(at: SystemTime) -> String {
-    let at = time::OffsetDateTime::from_unix_timestamp(i64::try_from(unix(at)).unwrap_or(0))
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let format =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    at.format(&format).unwrap_or_default()
+    clock::rfc3339(unix(at))
 }
 
 fn one_line(text: &str) -> String {

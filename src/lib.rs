@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod credentials;
 pub mod doctor;

@@ -1,9 +1,10 @@
 //! The one flow every command shares: read the record, decide, and mint only when needed,
 //! under the lock, re-reading inside it so many shells starting at once mint exactly once.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use crate::cache::{Cache, Lookup};
+use crate::clock::now_secs;
 use crate::credentials;
 use crate::duration::compact;
 use crate::policy::{self, Decision};
@@ -44,12 +45,6 @@ impl From<String> for Failure {
             retry_at: None,
         }
     }
-}
-
-pub fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// Warnings go to stderr, one line each, prefixed so the user knows who is talking.

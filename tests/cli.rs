@@ -51,7 +51,7 @@ fn parse_rfc3339_utc(text: &str) -> SystemTime {
         text.len() == 20 && text.ends_with('Z'),
         "not RFC 3339 UTC: {text:?}"
     );
-    bedrock_env::credentials::parse_rfc3339(text).unwrap_or_else(|| panic!("bad time {text:?}"))
+    bedrock_env::clock::parse_rfc3339(text).unwrap_or_else(|| panic!("bad time {text:?}"))
 }
 
 fn assert_plausible_expiration(expiration: &str, token: &str) {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use bedrock_env::credentials::parse_rfc3339;
+use bedrock_env::clock::parse_rfc3339;
 use bedrock_env::token::{SigningKey, decode, presign};
 use serde_json::Value;
 
