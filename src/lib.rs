@@ -7,6 +7,7 @@ pub mod cache;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod converse;
 pub mod credentials;
 pub mod doctor;
 pub mod duration;
