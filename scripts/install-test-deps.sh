@@ -7,6 +7,11 @@ need_apt=()
 for tool in zsh fish direnv shellcheck tmux; do
   command -v "$tool" >/dev/null 2>&1 || need_apt+=("$tool")
 done
+# The tests also use util-linux (unshare, mount) and a Python that can make a venv.
+command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  need_apt+=(python3 python3-venv python3-pip)
+fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-test-deps: missing ${need_apt[*]}; run as root or install them" >&2
