@@ -15,11 +15,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bedrock_env::cache::Cache;
-use bedrock_env::record::{Cap, Minted, Record};
-use bedrock_env::target::{Request, Target};
-use bedrock_env::token;
-use support::{ACCESS_KEY_ID, BIN, SECRET_ACCESS_KEY, Sandbox, inspect_json, require_tool, run};
+use bedrock_env::target::Request;
+use support::{ACCESS_KEY_ID, BIN, Sandbox, inspect_json, require_tool, run};
 
 /// A hang guard, not a performance assertion: a process that is blocked forever fails the test
 /// instead of hanging the suite.
@@ -177,44 +174,11 @@ fn plant_record(
             .find(|(k, _)| *k == name)
             .map(|(_, v)| (*v).to_owned())
     };
-    let target = Target::resolve(
-        &Request {
-            profile: profile.map(str::to_owned),
-            duration: Some(format!("{duration}s")),
-            ..Request::default()
-        },
-        &getenv,
-    )
-    .expect("target");
-    let cache = Cache::locate(&getenv).expect("cache");
-    let token = token::presign(
-        &token::SigningKey {
-            access_key_id: ACCESS_KEY_ID,
-            secret_access_key: SECRET_ACCESS_KEY,
-            session_token: None,
-        },
-        &target.region,
-        Duration::from_secs(duration),
-        UNIX_EPOCH + Duration::from_secs(issued),
-    )
-    .expect("presign");
-    let mut record = Record::new(
-        target.identity(),
-        target.profile_name().map(str::to_owned),
-        target.region.clone(),
-    );
-    record.minted = Some(Minted {
-        token: token.clone(),
-        access_key_id: ACCESS_KEY_ID.to_owned(),
-        issued_at: issued,
-        expires_at: issued + duration,
-        credentials_expire_at: None,
-        capped_by: Cap::Duration,
-    });
-    record.last_attempt_at = issued;
-    let lock = cache.lock(&target).expect("lock");
-    cache.write(&lock, &target, &record).expect("write record");
-    token
+    let request = Request {
+        profile: profile.map(str::to_owned),
+        ..Request::default()
+    };
+    support::plant_record(&getenv, &request, issued, duration)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,12 +8,10 @@ mod support;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bedrock_env::cache::Cache;
-use bedrock_env::record::{Cap, Minted, Record};
-use bedrock_env::target::{Request, Target};
-use bedrock_env::token::{self, SigningKey};
+use bedrock_env::target::Request;
+use bedrock_env::token::{self};
 use shells::{PATIENCE, Shell, Term, base_env, hook_env_calls, install_binary, write_rc};
-use support::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, Sandbox};
+use support::Sandbox;
 
 /// One test per shell for each scenario.
 macro_rules! in_each_shell {
@@ -262,39 +260,8 @@ fn refresh_happens_in_the_background(shell: Shell) {
         threshold: Some("60s".into()),
         ..Request::default()
     };
-    let target = Target::resolve(&request, &getenv).expect("target");
-    let cache = Cache::locate(&getenv).expect("cache");
-    cache.ensure_dir().expect("cache dir");
     let issued_at = now() - 120;
-    let seeded = token::presign(
-        &SigningKey {
-            access_key_id: ACCESS_KEY_ID,
-            secret_access_key: SECRET_ACCESS_KEY,
-            session_token: None,
-        },
-        "us-east-1",
-        Duration::from_secs(150),
-        UNIX_EPOCH + Duration::from_secs(issued_at),
-    )
-    .expect("presign");
-    let mut record = Record::new(
-        target.identity(),
-        target.profile_name().map(str::to_owned),
-        target.region.clone(),
-    );
-    record.minted = Some(Minted {
-        token: seeded.clone(),
-        access_key_id: ACCESS_KEY_ID.into(),
-        issued_at,
-        expires_at: issued_at + 150,
-        credentials_expire_at: None,
-        capped_by: Cap::Duration,
-    });
-    record.last_attempt_at = issued_at;
-    {
-        let lock = cache.lock(&target).expect("lock");
-        cache.write(&lock, &target, &record).expect("seed record");
-    }
+    let seeded = support::plant_record(&getenv, &request, issued_at, 150);
 
     let term = setup.start(shell, "");
     // The first prompt did not wait for a mint: it has the seeded token.

@@ -3,6 +3,12 @@
 #![allow(dead_code)]
 
 use std::io::Write;
+use std::time::{Duration, UNIX_EPOCH};
+
+use bedrock_env::cache::Cache;
+use bedrock_env::record::{Cap, Minted, Record};
+use bedrock_env::target::{Request, Target};
+use bedrock_env::token;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -131,4 +137,49 @@ pub fn moto_server() -> PathBuf {
         path.display()
     );
     path
+}
+
+/// Plants a cache record through the library's own cache code: a token for `request` (resolved
+/// with `getenv`), signed with the fake keys at `issued` (Unix seconds) for `duration` seconds,
+/// as if minted then. Returns the token.
+pub fn plant_record(
+    getenv: &dyn Fn(&str) -> Option<String>,
+    request: &Request,
+    issued: u64,
+    duration: u64,
+) -> String {
+    let request = Request {
+        duration: Some(format!("{duration}s")),
+        ..request.clone()
+    };
+    let target = Target::resolve(&request, getenv).expect("target");
+    let cache = Cache::locate(getenv).expect("cache");
+    let token = token::presign(
+        &token::SigningKey {
+            access_key_id: ACCESS_KEY_ID,
+            secret_access_key: SECRET_ACCESS_KEY,
+            session_token: None,
+        },
+        &target.region,
+        Duration::from_secs(duration),
+        UNIX_EPOCH + Duration::from_secs(issued),
+    )
+    .expect("presign");
+    let mut record = Record::new(
+        target.identity(),
+        target.profile_name().map(str::to_owned),
+        target.region.clone(),
+    );
+    record.minted = Some(Minted {
+        token: token.clone(),
+        access_key_id: ACCESS_KEY_ID.to_owned(),
+        issued_at: issued,
+        expires_at: issued + duration,
+        credentials_expire_at: None,
+        capped_by: Cap::Duration,
+    });
+    record.last_attempt_at = issued;
+    let lock = cache.lock(&target).expect("lock");
+    cache.write(&lock, &target, &record).expect("write record");
+    token
 }
