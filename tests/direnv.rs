@@ -1,13 +1,15 @@
 //! `use bedrock` through real direnv: `direnv allow`, then `direnv export json` as the shell
 //! hook would call it, with direnv's config, data and the token cache in a private HOME.
 
+#[path = "support/shells.rs"]
+mod shells;
 mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{ACCESS_KEY_ID, BIN, SECRET_ACCESS_KEY, Sandbox, require_tool, run};
+use support::{BIN, Sandbox, require_tool, run};
 
 struct Direnv {
     sandbox: Sandbox,
@@ -36,27 +38,8 @@ impl Direnv {
         let project = home.join("project");
         std::fs::create_dir_all(&project).expect("mkdir project");
         std::fs::write(project.join(".envrc"), envrc).expect("write .envrc");
-        let system_path = std::env::var("PATH").unwrap_or_default();
-        let env = [
-            ("HOME", home.display().to_string()),
-            ("PATH", format!("{}:{system_path}", bin.display())),
-            (
-                "XDG_CONFIG_HOME",
-                home.join(".config").display().to_string(),
-            ),
-            (
-                "XDG_DATA_HOME",
-                home.join(".local/share").display().to_string(),
-            ),
-            ("XDG_CACHE_HOME", home.join(".cache").display().to_string()),
-            ("AWS_EC2_METADATA_DISABLED", "true".into()),
-            ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID.into()),
-            ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY.into()),
-            ("AWS_REGION", "us-east-1".into()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
+        // The shells' environment, $HOME/bin first on PATH: there is the binary, or nothing.
+        let env = shells::base_env(&sandbox).into_iter().collect();
         let direnv = Direnv {
             sandbox,
             project,

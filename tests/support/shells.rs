@@ -53,10 +53,14 @@ impl Shell {
 /// The environment the shells start with: the sandbox HOME, fake static credentials and a region.
 pub fn base_env(sandbox: &Sandbox) -> Vec<(String, String)> {
     let home = sandbox.home().display().to_string();
-    let path = format!(
-        "{home}/bin:{}",
-        std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into())
-    );
+    // The system PATH minus any directory holding an installed bedrock-env: the tests decide
+    // whether the binary is reachable ($HOME/bin), not a `cargo install` on this machine.
+    let system = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into());
+    let system: Vec<&str> = system
+        .split(':')
+        .filter(|dir| !Path::new(dir).join("bedrock-env").exists())
+        .collect();
+    let path = format!("{home}/bin:{}", system.join(":"));
     [
         ("HOME", home.clone()),
         ("PATH", path),
