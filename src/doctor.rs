@@ -435,20 +435,19 @@ fn clock(now: SystemTime) -> Check {
         .and_then(std::fs::metadata)
         .and_then(|m| m.modified())
         .ok();
-    if let Some(built) = built {
-        if let Ok(behind) = built.duration_since(now) {
-            if behind > MAX_SKEW {
-                return Check::warn(
-                    "clock",
-                    format!(
-                        "the system clock ({}) is {} behind this binary's modification time",
-                        rfc3339(now),
-                        compact(behind)
-                    ),
-                    fix,
-                );
-            }
-        }
+    if let Some(built) = built
+        && let Ok(behind) = built.duration_since(now)
+        && behind > MAX_SKEW
+    {
+        return Check::warn(
+            "clock",
+            format!(
+                "the system clock ({}) is {} behind this binary's modification time",
+                rfc3339(now),
+                compact(behind)
+            ),
+            fix,
+        );
     }
     Check::ok(
         "clock",
@@ -481,18 +480,18 @@ fn shell_token(
     let remint = format!(
         r#"eval "$(bedrock-env export{region_flag})", or press Enter if the hook is installed"#
     );
-    if let Ok(ahead) = info.issued.duration_since(now) {
-        if ahead > MAX_SKEW {
-            return Check::fail(
-                "token",
-                format!(
-                    "{TOKEN_VAR} was issued {} in the future ({}): one of the clocks is wrong",
-                    compact(ahead),
-                    rfc3339(info.issued)
-                ),
-                "turn on time sync, then mint again",
-            );
-        }
+    if let Ok(ahead) = info.issued.duration_since(now)
+        && ahead > MAX_SKEW
+    {
+        return Check::fail(
+            "token",
+            format!(
+                "{TOKEN_VAR} was issued {} in the future ({}): one of the clocks is wrong",
+                compact(ahead),
+                rfc3339(info.issued)
+            ),
+            "turn on time sync, then mint again",
+        );
     }
     let expires = info.expires();
     let Ok(left) = expires.duration_since(now) else {
@@ -514,20 +513,20 @@ fn shell_token(
             remint,
         );
     }
-    if let Some(target) = target {
-        if info.region != target.region {
-            return Check::fail(
-                "token",
-                format!(
-                    "{TOKEN_VAR} is for {} but the region here is {}: Bedrock in {} answers \"Authentication failed: Please make sure your API Key is valid\"",
-                    info.region, target.region, target.region
-                ),
-                format!(
-                    r#"eval "$(bedrock-env export --region {})" (or set AWS_REGION={} to keep this token)"#,
-                    target.region, info.region
-                ),
-            );
-        }
+    if let Some(target) = target
+        && info.region != target.region
+    {
+        return Check::fail(
+            "token",
+            format!(
+                "{TOKEN_VAR} is for {} but the region here is {}: Bedrock in {} answers \"Authentication failed: Please make sure your API Key is valid\"",
+                info.region, target.region, target.region
+            ),
+            format!(
+                r#"eval "$(bedrock-env export --region {})" (or set AWS_REGION={} to keep this token)"#,
+                target.region, info.region
+            ),
+        );
     }
     Check::ok(
         "token",

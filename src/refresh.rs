@@ -216,13 +216,13 @@ fn mint_locked(
             record.failures = 0;
             record.last_error = None;
             record.failure_inputs = None;
-            if let Some(lock) = &lock {
-                if let Err(e) = cache.write(lock, target, &record) {
-                    run.cache_warning(&format!(
-                        "could not save the token in the cache at {}: {e}",
-                        cache.dir().display()
-                    ));
-                }
+            if let Some(lock) = &lock
+                && let Err(e) = cache.write(lock, target, &record)
+            {
+                run.cache_warning(&format!(
+                    "could not save the token in the cache at {}: {e}",
+                    cache.dir().display()
+                ));
             }
             let decision = policy::decide(Some(&record), now, threshold, false);
             Ok(Obtained {
@@ -292,17 +292,17 @@ fn mint(target: &Target, getenv: GetEnv<'_>, now: u64) -> Result<Minted, String>
         .expiry
         .and_then(|e| e.duration_since(UNIX_EPOCH).ok())
         .map(|d| d.as_secs());
-    if let Some(at) = credentials_expire_at {
-        if at <= now + policy::EXPIRY_MARGIN {
-            return Err(format!(
-                "the AWS credentials{} have expired; renew them{}",
-                target
-                    .profile_name()
-                    .map(|p| format!(" of profile {p}"))
-                    .unwrap_or_default(),
-                sso_hint(target)
-            ));
-        }
+    if let Some(at) = credentials_expire_at
+        && at <= now + policy::EXPIRY_MARGIN
+    {
+        return Err(format!(
+            "the AWS credentials{} have expired; renew them{}",
+            target
+                .profile_name()
+                .map(|p| format!(" of profile {p}"))
+                .unwrap_or_default(),
+            sso_hint(target)
+        ));
     }
     let signing_time = UNIX_EPOCH + Duration::from_secs(now);
     let token = token::presign(

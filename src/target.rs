@@ -186,13 +186,14 @@ fn no_region(
         }
         _ => None,
     };
-    if let Some((profile, from)) = named {
-        if !has_config_section && !profile::is_defined(getenv, profile) {
-            return TargetError(format!(
-                "profile {profile}{from} is not in {}: create it with `aws configure --profile {profile}` (or `aws configure sso`), or name another profile",
-                profile::files_for_humans(getenv)
-            ));
-        }
+    if let Some((profile, from)) = named
+        && !has_config_section
+        && !profile::is_defined(getenv, profile)
+    {
+        return TargetError(format!(
+            "profile {profile}{from} is not in {}: create it with `aws configure --profile {profile}` (or `aws configure sso`), or name another profile",
+            profile::files_for_humans(getenv)
+        ));
     }
     TargetError(format!(
         "no AWS region: pass --region, set AWS_REGION, or add `region = ...` to {}",

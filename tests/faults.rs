@@ -122,10 +122,10 @@ fn wait_with_guard(mut child: Child, what: &str) -> Output {
 fn wait_for_file(path: &Path) -> String {
     let start = Instant::now();
     loop {
-        if let Ok(text) = fs::read_to_string(path) {
-            if text.ends_with('\n') {
-                return text.trim().to_owned();
-            }
+        if let Ok(text) = fs::read_to_string(path)
+            && text.ends_with('\n')
+        {
+            return text.trim().to_owned();
         }
         assert!(
             start.elapsed() < HANG_GUARD,

@@ -289,15 +289,13 @@ impl Moto {
             let mut sent = false;
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
-                if !sent {
-                    if let Some(at) = line.find("http://127.0.0.1:") {
-                        let url: String = line[at..]
-                            .chars()
-                            .take_while(|c| !c.is_whitespace() && *c != '\u{1b}')
-                            .collect();
-                        let _ = tx.send(url);
-                        sent = true;
-                    }
+                if !sent && let Some(at) = line.find("http://127.0.0.1:") {
+                    let url: String = line[at..]
+                        .chars()
+                        .take_while(|c| !c.is_whitespace() && *c != '\u{1b}')
+                        .collect();
+                    let _ = tx.send(url);
+                    sent = true;
                 }
             }
         });
