@@ -125,31 +125,15 @@ fn export_fish_parses_and_sets_in_real_fish() {
     let sandbox = Sandbox::new();
     let fish = require_tool("fish");
     let script = ok(sandbox.env_creds_cmd().args(["export", "--format", "fish"]));
-    let mut child = Command::new(fish)
-        .env("HOME", sandbox.home())
-        .args([
+    let (output, text, stderr) = run_with_stdin(
+        Command::new(fish).env("HOME", sandbox.home()).args([
             "--no-config",
             "-c",
             "cat | source; printf '%s\\n%s' $AWS_BEARER_TOKEN_BEDROCK $AWS_BEARER_TOKEN_BEDROCK_EXPIRATION",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("fish");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(script.as_bytes())
-        .expect("write");
-    let output = child.wait_with_output().expect("fish");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{script}: {}",
-        String::from_utf8_lossy(&output.stderr)
+        ]),
+        &script,
     );
+    assert!(output.status.success(), "{script}: {stderr}");
     let (token, expiration) = text.split_once('\n').expect("two values");
     assert_eq!(token, mint(&sandbox));
     assert_plausible_expiration(expiration, token);

@@ -1,7 +1,7 @@
 //! Tokens must be byte-identical to the reference generator (aws-bedrock-token-generator 1.1.0)
 //! for the same credentials, region, duration and signing second. Vectors: tests/data/.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bedrock_env::clock::parse_rfc3339;
 use bedrock_env::token::{SigningKey, decode, presign};
@@ -23,25 +23,32 @@ fn field<'a>(v: &'a Value, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("vector field {name}"))
 }
 
+/// Our token for a vector's inputs, signed at `signing_time`.
+fn presign_vector(v: &Value, signing_time: SystemTime) -> String {
+    presign(
+        &SigningKey {
+            access_key_id: field(v, "access_key_id"),
+            secret_access_key: field(v, "secret_access_key"),
+            session_token: v["session_token"].as_str(),
+        },
+        field(v, "region"),
+        Duration::from_secs(v["expires_in"].as_u64().expect("expires_in")),
+        signing_time,
+    )
+    .expect("presign")
+}
+
+fn signing_time(v: &Value) -> SystemTime {
+    parse_rfc3339(field(v, "signing_time")).expect("signing_time")
+}
+
 #[test]
 fn every_reference_vector_is_reproduced_byte_for_byte() {
     let vectors = vectors();
     assert!(vectors.len() >= 15, "expected a full set of vectors");
     let mut failures = Vec::new();
     for v in &vectors {
-        let signing_time = parse_rfc3339(field(v, "signing_time")).expect("signing_time");
-        let expires_in = Duration::from_secs(v["expires_in"].as_u64().expect("expires_in"));
-        let token = presign(
-            &SigningKey {
-                access_key_id: field(v, "access_key_id"),
-                secret_access_key: field(v, "secret_access_key"),
-                session_token: v["session_token"].as_str(),
-            },
-            field(v, "region"),
-            expires_in,
-            signing_time,
-        )
-        .expect("presign");
+        let token = presign_vector(v, signing_time(v));
         if token != field(v, "token") {
             failures.push(field(v, "name").to_owned());
         }
@@ -71,18 +78,7 @@ fn reference_tokens_decode_to_their_inputs() {
 fn a_different_second_gives_a_different_token() {
     // Guards against a conformance test that passes by ignoring the signing time.
     let v = &vectors()[0];
-    let at = parse_rfc3339(field(v, "signing_time")).expect("time") + Duration::from_secs(1);
-    let token = presign(
-        &SigningKey {
-            access_key_id: field(v, "access_key_id"),
-            secret_access_key: field(v, "secret_access_key"),
-            session_token: v["session_token"].as_str(),
-        },
-        field(v, "region"),
-        Duration::from_secs(v["expires_in"].as_u64().expect("expires_in")),
-        at,
-    )
-    .expect("presign");
+    let token = presign_vector(v, signing_time(v) + Duration::from_secs(1));
     assert_ne!(token, field(v, "token"));
 }
 
@@ -116,17 +112,7 @@ fn npm_reference_tokens_carry_the_same_parameters_and_signature() {
         let npm_token = npm["tokens"][name]
             .as_str()
             .unwrap_or_else(|| panic!("no npm token for {name}"));
-        let ours = presign(
-            &SigningKey {
-                access_key_id: field(v, "access_key_id"),
-                secret_access_key: field(v, "secret_access_key"),
-                session_token: v["session_token"].as_str(),
-            },
-            field(v, "region"),
-            Duration::from_secs(v["expires_in"].as_u64().expect("expires_in")),
-            parse_rfc3339(field(v, "signing_time")).expect("signing_time"),
-        )
-        .expect("presign");
+        let ours = presign_vector(v, signing_time(v));
         assert_eq!(query_pairs(&ours), query_pairs(npm_token), "{name}");
         assert_eq!(
             decode(npm_token).expect("npm token decodes"),
