@@ -100,7 +100,7 @@ fn obtain(args: &MintArgs) -> Result<(Target, Obtained)> {
         args.force,
         WhenRefreshDue::MintNow,
     )
-    .map_err(|f| f.message)?;
+    .map_err(|f| f.describe())?;
     Ok((target, obtained))
 }
 
@@ -183,9 +183,11 @@ fn hook_env(shell: HookShell) -> ExitCode {
         Err(failure) => {
             // Say it once per shell and per distinct error, not at every prompt. The hooks pass
             // their unexported `__BEDROCK_ENV_ERROR` back as `BEDROCK_ENV_LAST_ERROR`.
+            // The fingerprint is of the error itself, not of "next attempt in ...", so a
+            // shell that asks during the backoff is not told the same thing again.
             let fingerprint = fingerprint(&failure.message);
             if getenv("BEDROCK_ENV_LAST_ERROR").as_deref() != Some(fingerprint.as_str()) {
-                warn(&failure.message);
+                warn(&failure.describe());
             }
             let retry_at = failure.retry_at.unwrap_or_else(|| now_secs() + 30);
             script
@@ -243,7 +245,7 @@ fn background_refresh(args: &TargetArgs) -> Result<ExitCode> {
     drop(lock);
     refresh::obtain(&cache, &target, &getenv, false, WhenRefreshDue::MintNow)
         .map(|_| ExitCode::SUCCESS)
-        .map_err(|f| f.message)
+        .map_err(|f| f.describe())
 }
 
 fn prompt(format: PromptFormat, expired: &str) -> Result<ExitCode> {

@@ -561,7 +561,7 @@ fn live_call(
                 .map_err(|e| e.to_string())
                 .and_then(|cache| {
                     refresh::obtain(&cache, target, getenv, false, WhenRefreshDue::MintNow)
-                        .map_err(|f| f.message)
+                        .map_err(|f| f.describe())
                 });
             match obtained.map(|o| o.record.minted) {
                 Ok(Some(minted)) => (minted.token, "the cache".to_owned()),

@@ -33,9 +33,26 @@ pub struct Obtained {
 }
 
 pub struct Failure {
+    /// What went wrong, the same words each time the same thing goes wrong.
     pub message: String,
     /// When trying again makes sense (Unix seconds), if known.
     pub retry_at: Option<u64>,
+    /// The message repeats a recent failure without calling AWS (backing off).
+    pub repeated: bool,
+}
+
+impl Failure {
+    /// The message for a person; a repeated failure says when the next attempt will be.
+    pub fn describe(&self) -> String {
+        match (self.repeated, self.retry_at) {
+            (true, Some(at)) => format!(
+                "{} (next attempt in {})",
+                self.message,
+                compact(Duration::from_secs(at.saturating_sub(now_secs())))
+            ),
+            _ => self.message.clone(),
+        }
+    }
 }
 
 impl From<String> for Failure {
@@ -43,6 +60,7 @@ impl From<String> for Failure {
         Failure {
             message,
             retry_at: None,
+            repeated: false,
         }
     }
 }
@@ -108,16 +126,13 @@ impl Run {
 }
 
 fn backing_off(record: &Record, retry_at: u64) -> Failure {
-    let last = record
-        .last_error
-        .as_deref()
-        .unwrap_or("the last attempt failed");
     Failure {
-        message: format!(
-            "{last} (next attempt in {})",
-            compact(Duration::from_secs(retry_at.saturating_sub(now_secs())))
-        ),
+        message: record
+            .last_error
+            .clone()
+            .unwrap_or_else(|| "the last attempt failed".to_owned()),
         retry_at: Some(retry_at),
+        repeated: true,
     }
 }
 
@@ -260,6 +275,7 @@ fn mint_locked(
             Err(Failure {
                 message,
                 retry_at: Some(retry_at),
+                repeated: false,
             })
         }
     }

@@ -141,3 +141,33 @@ fn short_credentials_are_reminted_at_most_once_a_minute_and_said_once() {
     assert!(stderr.is_empty(), "said again: {stderr}");
     assert_eq!(calls(&sandbox), 2, "one re-mint after a minute");
 }
+
+#[test]
+fn a_shell_asking_during_the_backoff_is_not_told_again() {
+    let sandbox = Sandbox::new();
+    credential_process_profile(&sandbox, FAILING);
+    let hook_env = |last_error: &str| {
+        run(sandbox
+            .cmd()
+            .env("BEDROCK_ENV_PROFILE", "cp")
+            .env("BEDROCK_ENV_LAST_ERROR", last_error)
+            .args(["hook-env", "bash"]))
+    };
+    let (first, stdout, stderr) = hook_env("");
+    assert!(first.status.success());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let fingerprint = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("__BEDROCK_ENV_ERROR="))
+        .expect("the error fingerprint")
+        .trim_end_matches(';')
+        .to_owned();
+
+    // Backing off now: the same error, repeated from the record, is not said again...
+    let (_, _, stderr) = hook_env(&fingerprint);
+    assert_eq!(stderr, "", "said again while backing off");
+    assert_eq!(calls(&sandbox), 1);
+    // ...but a shell that has not heard it yet is told, with the next attempt's time.
+    let (_, _, stderr) = hook_env("");
+    assert!(stderr.contains("next attempt in"), "{stderr}");
+}
